@@ -1,0 +1,1 @@
+"""consult-bot: a Telegram consultation bot for conscientious objectors and conscripts."""

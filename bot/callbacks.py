@@ -1,0 +1,57 @@
+"""Callback data factories: every inline button's payload (at most 64 bytes)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class Screen(StrEnum):
+    HOME = "home"
+    TOPICS = "topics"
+    LATEST = "latest"
+    ASK = "ask"
+    SUBSCRIPTION = "subs"
+    MY_QUESTIONS = "mine"
+    LANGUAGE = "lang"
+    ABOUT = "about"
+    HELP = "help"
+
+
+class Nav(CallbackData, prefix="nav"):
+    """A fixed screen of the menu."""
+
+    screen: Screen
+
+
+class TopicCard(CallbackData, prefix="tp"):
+    slug: str
+    page: int = 0
+
+
+class ArticleView(CallbackData, prefix="ar"):
+    issue: str
+    slug: str
+    # where Back leads: a topic slug, or "" for the latest issue
+    origin: str = ""
+    page: int = 0
+
+
+class SetLanguage(CallbackData, prefix="lg"):
+    locale: str
+
+
+# Every factory that describes a screen a user can be on, for restoring it from FSM data.
+SCREEN_FACTORIES: tuple[type[CallbackData], ...] = (Nav, TopicCard, ArticleView)
+
+
+def parse_screen(packed: str | None) -> CallbackData | None:
+    if not packed:
+        return None
+    for factory in SCREEN_FACTORIES:
+        try:
+            return factory.unpack(packed)
+        except (TypeError, ValueError):
+            continue
+    return None

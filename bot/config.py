@@ -1,0 +1,60 @@
+"""Settings from the environment and `.env`, validated once at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Locale = Literal["ru", "en"]
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# Where a non-editable install keeps its copy of locales/ and data/ (see pyproject).
+BUNDLED_DIR = PACKAGE_DIR / "_bundled"
+
+
+def resource_dir(name: str) -> Path:
+    """`./name` when run from a checkout, else the copy bundled into the wheel."""
+    for candidate in (Path.cwd() / name, PACKAGE_DIR.parent / name, BUNDLED_DIR / name):
+        if candidate.is_dir():
+            return candidate
+    return Path.cwd() / name
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    bot_token: SecretStr
+    moderator_chat_id: int
+    telegram_api_url: str = "https://api.telegram.org"
+    database_path: Path = Field(default_factory=lambda: Path("data") / "consult-bot.sqlite3")
+    default_locale: Locale = "ru"
+    content_dir: Path = Field(default_factory=lambda: resource_dir("data"))
+    locales_dir: Path = Field(default_factory=lambda: resource_dir("locales"))
+    # How long a request to the Bot API may take before it counts as a network error.
+    request_timeout: float = Field(default=60.0, gt=0)
+    polling_timeout: int = Field(default=30, ge=0, le=50)
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message is one line naming it."""
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    first = error.errors()[0]
+    name = ".".join(str(part) for part in first["loc"]).upper() or "settings"
+    if first["type"] == "missing":
+        return f"setting {name} is required but not set"
+    # Never echo the input: it may be the token.
+    return f"setting {name} is invalid: {first['msg']}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise SettingsError(describe_validation_error(error)) from None

@@ -1,0 +1,234 @@
+"""Digest issues and topics as data: pydantic models, loading and the in-memory library."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+
+LOCALES = ("ru", "en")
+
+TopicSlug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,19}$")]
+ArticleSlug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,27}$")]
+IssueId = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}$")]
+
+
+_Trimmed = StringConstraints(strip_whitespace=True, min_length=1)
+Name = Annotated[str, _Trimmed, StringConstraints(max_length=200)]
+Title = Annotated[str, _Trimmed, StringConstraints(max_length=120)]
+Summary = Annotated[str, _Trimmed, StringConstraints(max_length=600)]
+Intro = Annotated[str, _Trimmed, StringConstraints(max_length=900)]
+# An article screen holds the title and the text in one message of 4096 characters.
+Body = Annotated[str, _Trimmed, StringConstraints(max_length=3800)]
+
+
+class _Localized(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def get(self, locale: str) -> str:
+        value = getattr(self, locale if locale in LOCALES else LOCALES[0])
+        return str(value)
+
+
+class Localized(_Localized):
+    """One text in every language the bot speaks."""
+
+    ru: Name
+    en: Name
+
+
+class ShortText(_Localized):
+    ru: Title
+    en: Title
+
+
+class SummaryText(_Localized):
+    ru: Summary
+    en: Summary
+
+
+class IntroText(_Localized):
+    ru: Intro
+    en: Intro
+
+
+class LongText(_Localized):
+    ru: Body
+    en: Body
+
+
+class Topic(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    slug: TopicSlug
+    emoji: str = Field(default="", max_length=8)
+    name: Localized
+    description: Localized
+
+
+class TopicsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    topics: list[Topic] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> TopicsFile:
+        _require_unique("topic slug", (t.slug for t in self.topics))
+        return self
+
+
+class Article(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    slug: ArticleSlug
+    topics: list[TopicSlug] = Field(min_length=1)
+    title: ShortText
+    summary: SummaryText
+    text: LongText
+
+
+class Issue(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    issue: IssueId
+    date: dt.date
+    title: ShortText
+    intro: IntroText
+    articles: list[Article] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Issue:
+        _require_unique("article slug", (a.slug for a in self.articles))
+        return self
+
+    def article(self, slug: str) -> Article | None:
+        return next((a for a in self.articles if a.slug == slug), None)
+
+
+def _require_unique(what: str, values: Iterable[str]) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"duplicate {what} {value!r}")
+        seen.add(value)
+
+
+class ContentError(Exception):
+    """A content file is broken; the message names the file, the field and the problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _describe(path: Path, error: ValidationError) -> list[str]:
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "(file)"
+        problems.append(f"{path}: {where}: {item['msg']}")
+    return problems
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise ContentError([f"{path}: cannot be read: {error}".replace("\n", " ")]) from None
+
+
+def load_topics(path: Path) -> list[Topic]:
+    try:
+        return TopicsFile.model_validate(_read_yaml(path)).topics
+    except ValidationError as error:
+        raise ContentError(_describe(path, error)) from None
+
+
+def load_issue(path: Path, topic_slugs: set[str]) -> Issue:
+    try:
+        issue = Issue.model_validate(_read_yaml(path))
+    except ValidationError as error:
+        raise ContentError(_describe(path, error)) from None
+    problems = []
+    if path.stem != issue.issue:
+        problems.append(f"{path}: issue: {issue.issue!r} does not match the file name")
+    for index, article in enumerate(issue.articles):
+        for slug in article.topics:
+            if slug not in topic_slugs:
+                problems.append(f"{path}: articles.{index}.topics: unknown topic {slug!r}")
+    if problems:
+        raise ContentError(problems)
+    return issue
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleRef:
+    issue: Issue
+    article: Article
+
+
+@dataclass
+class Library:
+    """Every topic and issue, indexed for the menus; issues newest first."""
+
+    topics: list[Topic]
+    issues: list[Issue] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._topics = {t.slug: t for t in self.topics}
+        self._reindex()
+
+    def _reindex(self) -> None:
+        self.issues.sort(key=lambda i: (i.date, i.issue), reverse=True)
+        self._issues = {i.issue: i for i in self.issues}
+        by_topic: dict[str, list[ArticleRef]] = {slug: [] for slug in self._topics}
+        for issue in self.issues:
+            for article in issue.articles:
+                for slug in article.topics:
+                    by_topic[slug].append(ArticleRef(issue, article))
+        self._by_topic = by_topic
+
+    def add_issue(self, issue: Issue) -> None:
+        """Add or replace an issue; topic cards include it at once."""
+        self.issues = [i for i in self.issues if i.issue != issue.issue] + [issue]
+        self._reindex()
+
+    def topic(self, slug: str) -> Topic | None:
+        return self._topics.get(slug)
+
+    def issue(self, issue_id: str) -> Issue | None:
+        return self._issues.get(issue_id)
+
+    @property
+    def latest(self) -> Issue | None:
+        return self.issues[0] if self.issues else None
+
+    def articles_on(self, topic_slug: str) -> list[ArticleRef]:
+        return self._by_topic.get(topic_slug, [])
+
+    def article(self, issue_id: str, slug: str) -> ArticleRef | None:
+        issue = self._issues.get(issue_id)
+        article = issue.article(slug) if issue else None
+        return ArticleRef(issue, article) if issue and article else None
+
+
+def load_library(content_dir: Path) -> Library:
+    """Load topics.yaml and every digests/*.yaml; raise ContentError listing all problems."""
+    topics = load_topics(content_dir / "topics.yaml")
+    slugs = {t.slug for t in topics}
+    issues, problems = [], []
+    for path in sorted((content_dir / "digests").glob("*.yaml")):
+        try:
+            issues.append(load_issue(path, slugs))
+        except ContentError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise ContentError(problems)
+    return Library(topics=topics, issues=issues)

@@ -1,0 +1,146 @@
+"""The SQLite connection, its transactions and the versioned schema.
+
+One aiosqlite connection serves the whole process. SQLite allows one writer at a time
+anyway, and a single connection lets a write lock (an asyncio.Lock) keep one coroutine's
+transaction from swallowing another coroutine's statements.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import os
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+# Each entry moves the schema from version N to N+1; PRAGMA user_version holds N.
+# Never edit a released entry: append a new one.
+MIGRATIONS: tuple[str, ...] = (
+    # 1: users, FSM state, processed updates
+    """
+    CREATE TABLE users (
+        id          INTEGER PRIMARY KEY,          -- Telegram user id (private chat id)
+        locale      TEXT    NOT NULL,
+        created_at  INTEGER NOT NULL
+    );
+    CREATE TABLE fsm_state (
+        key         TEXT    PRIMARY KEY,
+        user_id     INTEGER NOT NULL,
+        chat_id     INTEGER NOT NULL,
+        state       TEXT,
+        data        TEXT    NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX fsm_state_user ON fsm_state (user_id);
+    CREATE TABLE processed_updates (
+        update_id     INTEGER PRIMARY KEY,
+        processed_at  INTEGER NOT NULL
+    );
+    CREATE INDEX processed_updates_at ON processed_updates (processed_at);
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_transaction_owner: contextvars.ContextVar[Database | None] = contextvars.ContextVar(
+    "transaction_owner", default=None
+)
+
+
+class Database:
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._conn: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise RuntimeError("database is not connected")
+        return self._conn
+
+    async def connect(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Create the file private to this user before SQLite opens it; SQLite gives
+        # the -wal and -shm files the same mode.
+        fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+        os.close(fd)
+        os.chmod(self.path, 0o600)
+        # isolation_level=None: statements autocommit unless we open a transaction.
+        self._conn = await aiosqlite.connect(self.path, isolation_level=None)
+        self._conn.row_factory = aiosqlite.Row
+        await self._conn.execute("PRAGMA journal_mode=WAL")
+        await self._conn.execute("PRAGMA synchronous=NORMAL")
+        await self._conn.execute("PRAGMA foreign_keys=ON")
+        await self._conn.execute("PRAGMA busy_timeout=5000")
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    async def schema_version(self) -> int:
+        rows = await self.conn.execute_fetchall("PRAGMA user_version")
+        return int(next(iter(rows))[0])
+
+    async def migrate(self) -> int:
+        """Apply pending migrations, each in its own transaction; return the version."""
+        version = await self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"database schema {version} is newer than this code ({SCHEMA_VERSION})"
+            )
+        for number in range(version, SCHEMA_VERSION):
+            async with self.transaction() as conn:
+                for statement in _split_script(MIGRATIONS[number]):
+                    await conn.execute(statement)
+                await conn.execute(f"PRAGMA user_version = {number + 1}")
+            log.info("database migrated to schema %d", number + 1)
+        return SCHEMA_VERSION
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction; nested use inside the same task joins the outer one."""
+        if _transaction_owner.get() is self:
+            yield self.conn
+            return
+        async with self._write_lock:
+            token = _transaction_owner.set(self)
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+            else:
+                await self.conn.execute("COMMIT")
+            finally:
+                _transaction_owner.reset(token)
+
+    async def write(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """A single statement as its own transaction (one await); returns rows changed."""
+        if _transaction_owner.get() is self:
+            cursor = await self.conn.execute(sql, params)
+            return cursor.rowcount
+        async with self._write_lock:
+            cursor = await self.conn.execute(sql, params)
+            return cursor.rowcount
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> Iterable[aiosqlite.Row]:
+        return await self.conn.execute_fetchall(sql, params)
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
+        rows = await self.conn.execute_fetchall(sql, params)
+        return next(iter(rows), None)
+
+
+def _split_script(script: str) -> list[str]:
+    """Split a migration into statements (ours contain no semicolons inside strings)."""
+    lines = [line.split("--", 1)[0] for line in script.splitlines()]
+    return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]

@@ -1,0 +1,113 @@
+"""The one place that wires the bot: used by `__main__`, the tests and the benchmarks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+
+from bot.config import Settings
+from bot.content import Library, load_library
+from bot.db import Database
+from bot.fsm_storage import SQLiteStorage
+from bot.handlers import create_root_router
+from bot.i18n import Localizations
+from bot.middlewares import L10nMiddleware
+from bot.repositories import FsmRepository, UpdateLogRepository, UserRepository
+from bot.services.updates import UpdateLog
+from bot.services.users import UserService
+
+
+def create_bot(settings: Settings, session: AiohttpSession | None = None) -> Bot:
+    if session is None:
+        session = AiohttpSession(
+            api=TelegramAPIServer.from_base(settings.telegram_api_url),
+            timeout=settings.request_timeout,
+        )
+    return Bot(
+        token=settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def create_dispatcher(
+    settings: Settings,
+    *,
+    storage: BaseStorage,
+    library: Library,
+    localizations: Localizations,
+    users: UserService,
+) -> Dispatcher:
+    """Long-lived dependencies go in as workflow data, available to every handler."""
+    dp = Dispatcher(
+        storage=storage,
+        # One update per user at a time: two quick taps cannot race on the same state.
+        events_isolation=SimpleEventIsolation(),
+        settings=settings,
+        library=library,
+        localizations=localizations,
+        users=users,
+    )
+    dp.update.outer_middleware(L10nMiddleware(localizations, users))
+    dp.include_router(create_root_router())
+    return dp
+
+
+@dataclass
+class App:
+    """Everything a running bot holds; opened and closed as one."""
+
+    settings: Settings
+    db: Database
+    library: Library
+    localizations: Localizations
+    storage: SQLiteStorage
+    users: UserService
+    update_log: UpdateLog
+    bot: Bot
+    dp: Dispatcher
+
+
+@asynccontextmanager
+async def open_app(
+    settings: Settings, *, session: AiohttpSession | None = None
+) -> AsyncIterator[App]:
+    """Load content (fails fast on broken files), open and migrate the database, build
+    the bot and the dispatcher; close all of it on exit."""
+    library = load_library(settings.content_dir)
+    localizations = Localizations(settings.locales_dir, settings.default_locale)
+    db = Database(settings.database_path)
+    await db.connect()
+    bot: Bot | None = None
+    try:
+        await db.migrate()
+        storage = SQLiteStorage(FsmRepository(db))
+        users = UserService(db, UserRepository(db))
+        bot = create_bot(settings, session)
+        dp = create_dispatcher(
+            settings, storage=storage, library=library, localizations=localizations, users=users
+        )
+        yield App(
+            settings=settings,
+            db=db,
+            library=library,
+            localizations=localizations,
+            storage=storage,
+            users=users,
+            update_log=UpdateLog(db, UpdateLogRepository(db)),
+            bot=bot,
+            dp=dp,
+        )
+    finally:
+        if bot is not None:
+            await bot.session.close()
+        await db.close()

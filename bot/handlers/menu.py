@@ -1,0 +1,114 @@
+"""The menus: /start (with deep links), /help, /language and every navigation button."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from bot import screens
+from bot.callbacks import ArticleView, Nav, SetLanguage, TopicCard
+from bot.content import Library
+from bot.handlers.common import current_view, send_view, show_view
+from bot.i18n import SUPPORTED_LOCALES, L10n, Localizations
+from bot.services.users import UserService
+
+DEEP_LINK_TOPIC = "topic_"
+
+
+async def start(
+    message: Message, command: CommandObject, state: FSMContext, l10n: L10n, library: Library
+) -> None:
+    args = (command.args or "").strip()
+    if args.startswith(DEEP_LINK_TOPIC):
+        view = screens.topic_card(l10n, library, args.removeprefix(DEEP_LINK_TOPIC))
+        if view is not None:
+            await send_view(message, state, view)
+            return
+    if args:
+        await message.answer(l10n.text("deep-link-unknown"))
+    await send_view(message, state, screens.home(l10n))
+
+
+async def help_command(message: Message, state: FSMContext, l10n: L10n) -> None:
+    await send_view(message, state, screens.help_screen(l10n))
+
+
+async def language_command(message: Message, state: FSMContext, l10n: L10n) -> None:
+    await send_view(message, state, screens.language(l10n))
+
+
+async def navigate(
+    callback: CallbackQuery, callback_data: Nav, state: FSMContext, l10n: L10n, library: Library
+) -> None:
+    view = screens.render(callback_data, l10n, library) or screens.home(l10n)
+    await show_view(callback, state, view)
+    await callback.answer()
+
+
+async def open_topic(
+    callback: CallbackQuery,
+    callback_data: TopicCard,
+    state: FSMContext,
+    l10n: L10n,
+    library: Library,
+) -> None:
+    view = screens.topic_card(l10n, library, callback_data.slug, callback_data.page)
+    if view is None:
+        # A topic that no longer exists: say so and fall back to the list of topics.
+        await callback.answer(l10n.text("stale-button"))
+        await show_view(callback, state, screens.topics(l10n, library))
+        return
+    await show_view(callback, state, view)
+    await callback.answer()
+
+
+async def open_article(
+    callback: CallbackQuery,
+    callback_data: ArticleView,
+    state: FSMContext,
+    l10n: L10n,
+    library: Library,
+) -> None:
+    data = callback_data
+    view = screens.article(l10n, library, data.issue, data.slug, data.origin, data.page)
+    if view is None:
+        await callback.answer(l10n.text("stale-button"))
+        await show_view(callback, state, await current_view(state, l10n, library))
+        return
+    await show_view(callback, state, view)
+    await callback.answer()
+
+
+async def set_language(
+    callback: CallbackQuery,
+    callback_data: SetLanguage,
+    state: FSMContext,
+    l10n: L10n,
+    library: Library,
+    localizations: Localizations,
+    users: UserService,
+) -> None:
+    if callback_data.locale not in SUPPORTED_LOCALES:
+        await callback.answer(l10n.text("stale-button"))
+        await show_view(callback, state, await current_view(state, l10n, library))
+        return
+    await users.set_locale(callback.from_user.id, callback_data.locale)
+    chosen = localizations.get(callback_data.locale)
+    await show_view(callback, state, screens.language(chosen))
+    await callback.answer(chosen.text("language-changed"))
+
+
+def create_router() -> Router:
+    # Routers are built per Dispatcher (not at import) so tests and benchmarks can build
+    # several dispatchers in one process.
+    router = Router(name=__name__)
+    router.message.register(start, CommandStart())
+    router.message.register(help_command, Command("help"))
+    router.message.register(language_command, Command("language"))
+    router.callback_query.register(navigate, Nav.filter())
+    router.callback_query.register(open_topic, TopicCard.filter())
+    router.callback_query.register(open_article, ArticleView.filter())
+    router.callback_query.register(set_language, SetLanguage.filter())
+    return router

@@ -1,0 +1,187 @@
+"""Fluent texts: loading, lookup with a fallback chain, and the locale checks.
+
+Every user-facing string comes from `locales/<lang>/*.ftl`. Handlers receive an `L10n`
+for the user's language; a key missing there falls back to the default language.
+String arguments are HTML-escaped here, because the bot sends HTML; pass `Html(...)`
+for a fragment that is already safe markup.
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fluent.runtime import FluentBundle, FluentResource
+from fluent.syntax import FluentParser, Visitor
+from fluent.syntax import ast as ftl
+
+SUPPORTED_LOCALES = ("ru", "en")
+# Telegram language codes whose speakers are best served in Russian.
+RUSSIAN_SPEAKING = frozenset({"ru", "uk", "be", "kk", "ky"})
+
+
+def locale_for_language_code(language_code: str | None) -> str:
+    """ru for ru/uk/be/kk/ky (and their regional variants), en otherwise."""
+    base = (language_code or "").split("-")[0].lower()
+    return "ru" if base in RUSSIAN_SPEAKING else "en"
+
+
+class Html(str):
+    """A string that is already safe HTML and must not be escaped again."""
+
+    __slots__ = ()
+
+
+def _escape(value: Any) -> Any:
+    if isinstance(value, str) and not isinstance(value, Html):
+        return html.escape(value, quote=False)
+    return value
+
+
+class L10n:
+    """The texts of one language, with the default language as fallback."""
+
+    def __init__(self, locale: str, bundles: list[FluentBundle]) -> None:
+        self.locale = locale
+        self._bundles = bundles
+
+    def text(self, key: str, /, **args: Any) -> str:
+        safe = {
+            name: value
+            if isinstance(value, Html) or not isinstance(value, str)
+            else html.escape(value)
+            for name, value in args.items()
+        }
+        for bundle in self._bundles:
+            if bundle.has_message(key):
+                message = bundle.get_message(key)
+                if message.value is None:
+                    continue
+                value, _errors = bundle.format_pattern(message.value, safe)
+                return str(value)
+        # A missing key is a bug that `check` reports; show the key, never crash.
+        return key
+
+
+class Localizations:
+    """All locales loaded from a directory; `get(locale)` gives the L10n for a user."""
+
+    def __init__(self, locales_dir: Path, default_locale: str) -> None:
+        self.default_locale = default_locale
+        self.bundles: dict[str, FluentBundle] = {}
+        for locale in SUPPORTED_LOCALES:
+            bundle = FluentBundle([locale], use_isolating=False)
+            for path in sorted((locales_dir / locale).glob("*.ftl")):
+                bundle.add_resource(FluentResource(path.read_text(encoding="utf-8")))
+            self.bundles[locale] = bundle
+        self._l10n = {locale: L10n(locale, self._chain(locale)) for locale in SUPPORTED_LOCALES}
+
+    def _chain(self, locale: str) -> list[FluentBundle]:
+        chain = [self.bundles[locale]]
+        if locale != self.default_locale:
+            chain.append(self.bundles[self.default_locale])
+        return chain
+
+    def get(self, locale: str | None) -> L10n:
+        return self._l10n.get(locale or self.default_locale, self._l10n[self.default_locale])
+
+
+# ---- checks ---------------------------------------------------------------------------
+
+
+@dataclass
+class _MessageInfo:
+    variables: set[str]
+    where: str
+
+
+def _variables(node: ftl.BaseNode) -> set[str]:
+    found: set[str] = set()
+
+    class Collector(Visitor):
+        def visit_VariableReference(self, ref: ftl.VariableReference) -> None:
+            found.add(ref.id.name)
+
+    Collector().visit(node)
+    return found
+
+
+def _parse_locale(locale_dir: Path, problems: list[str]) -> dict[str, _MessageInfo]:
+    messages: dict[str, _MessageInfo] = {}
+    parser = FluentParser()
+    files = sorted(locale_dir.glob("*.ftl"))
+    if not files:
+        problems.append(f"{locale_dir}: no .ftl files")
+    for path in files:
+        source = path.read_text(encoding="utf-8")
+        for entry in parser.parse(source).body:
+            if isinstance(entry, ftl.Junk):
+                line = source.count("\n", 0, entry.span.start) + 1 if entry.span else 0
+                notes = "; ".join(str(a.message) for a in entry.annotations)
+                problems.append(f"{path}:{line}: syntax error: {notes}")
+            elif isinstance(entry, ftl.Message):
+                name = entry.id.name
+                if name in messages:
+                    problems.append(f"{path}: {name}: defined twice")
+                if entry.value is None:
+                    problems.append(f"{path}: {name}: has no value")
+                messages[name] = _MessageInfo(_variables(entry), str(path))
+    return messages
+
+
+@dataclass(frozen=True)
+class TextCall:
+    key: str
+    arguments: frozenset[str] | None  # None: the call passes **kwargs, names unknown
+    where: str
+
+
+def find_text_calls(source_dir: Path) -> Iterator[TextCall]:
+    """Every `<something>.text("key", name=...)` in the bot's code."""
+    for path in sorted(source_dir.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "text"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                continue
+            names = {kw.arg for kw in node.keywords}
+            arguments = None if None in names else frozenset(n for n in names if n)
+            yield TextCall(node.args[0].value, arguments, f"{path}:{node.lineno}")
+
+
+def check_locales(locales_dir: Path, source_dir: Path | None = None) -> list[str]:
+    """Problems with the texts: syntax, keys missing from a locale, variables the
+    code does not supply, keys the code asks for that do not exist."""
+    problems: list[str] = []
+    parsed = {loc: _parse_locale(locales_dir / loc, problems) for loc in SUPPORTED_LOCALES}
+    all_keys = set().union(*(set(m) for m in parsed.values()))
+    for locale, messages in parsed.items():
+        for key in sorted(all_keys - set(messages)):
+            problems.append(f"{locales_dir / locale}: {key}: missing (present in another locale)")
+    if source_dir is not None:
+        for call in find_text_calls(source_dir):
+            if call.key not in all_keys:
+                problems.append(f"{call.where}: text {call.key!r} does not exist in locales")
+                continue
+            if call.arguments is None:
+                continue
+            for locale, messages in parsed.items():
+                info = messages.get(call.key)
+                if info is None:
+                    continue
+                for name in sorted(info.variables - call.arguments):
+                    problems.append(
+                        f"{call.where}: {call.key}: variable ${name} used in {locale} "
+                        "is not supplied"
+                    )
+    return problems

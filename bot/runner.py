@@ -1,0 +1,75 @@
+"""Starting and stopping the bot process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+
+from bot.config import Settings
+from bot.factory import App, open_app
+from bot.i18n import SUPPORTED_LOCALES, Localizations
+from bot.polling import Poller
+
+log = logging.getLogger(__name__)
+
+# Commands in the private-chat menu, in the order shown; descriptions from locales.
+PRIVATE_COMMANDS = ("start", "help", "language")
+
+
+async def set_commands(bot: Bot, localizations: Localizations) -> None:
+    scope = BotCommandScopeAllPrivateChats()
+    for locale in (None, *SUPPORTED_LOCALES):
+        l10n = localizations.get(locale)
+        commands = [
+            BotCommand(command="start", description=l10n.text("command-start")),
+            BotCommand(command="help", description=l10n.text("command-help")),
+            BotCommand(command="language", description=l10n.text("command-language")),
+        ]
+        await bot.set_my_commands(commands, scope=scope, language_code=locale)
+
+
+async def prepare(app: App) -> None:
+    """What must happen before the first update is taken."""
+    await app.bot.delete_webhook(drop_pending_updates=False)
+    await set_commands(app.bot, app.localizations)
+
+
+async def serve(app: App, poller: Poller) -> None:
+    await prepare(app)
+    await app.dp.emit_startup(bot=app.bot, **app.dp.workflow_data)
+    log.info("polling started")
+    try:
+        await poller.run()
+    finally:
+        await app.dp.emit_shutdown(bot=app.bot, **app.dp.workflow_data)
+        await app.dp.storage.close()
+        log.info("polling stopped")
+
+
+def create_poller(app: App) -> Poller:
+    return Poller(
+        app.bot,
+        app.dp,
+        app.update_log,
+        timeout=app.settings.polling_timeout,
+        allowed_updates=app.dp.resolve_used_update_types(),
+    )
+
+
+async def run(settings: Settings, *, session: AiohttpSession | None = None) -> None:
+    """Run until SIGTERM/SIGINT: then stop taking updates, finish the ones in hand, close."""
+    async with open_app(settings, session=session) as app:
+        poller = create_poller(app)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, poller.stop)
+        try:
+            await serve(app, poller)
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)

@@ -1,0 +1,235 @@
+"""What each menu screen shows: its text and its inline keyboard.
+
+Pure functions of the user's language and the library, so handlers stay thin and the
+same screen can be drawn by a button, a command, a deep link or a restore after a
+stale click.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import ArticleView, Nav, Screen, SetLanguage, TopicCard
+from bot.content import Article, ArticleRef, Library
+from bot.i18n import SUPPORTED_LOCALES, Html, L10n
+
+# A topic card holds as many summaries as fit in one message, with room to spare.
+CARD_PAGE_BUDGET = 3500
+BUTTON_TEXT_LIMIT = 60
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    text: str
+    markup: InlineKeyboardMarkup
+    screen: CallbackData  # what to remember as the user's current screen
+
+
+def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= BUTTON_TEXT_LIMIT else text[: BUTTON_TEXT_LIMIT - 1] + "…"
+
+
+def _back_home(l10n: L10n, back: CallbackData) -> list[InlineKeyboardButton]:
+    return [
+        _button(l10n.text("nav-back"), back),
+        _button(l10n.text("nav-home"), Nav(screen=Screen.HOME)),
+    ]
+
+
+def home(l10n: L10n) -> View:
+    kb = InlineKeyboardBuilder()
+    kb.row(
+        _button(l10n.text("menu-topics"), Nav(screen=Screen.TOPICS)),
+        _button(l10n.text("menu-latest"), Nav(screen=Screen.LATEST)),
+    )
+    kb.row(_button(l10n.text("menu-ask"), Nav(screen=Screen.ASK)))
+    kb.row(
+        _button(l10n.text("menu-subscription"), Nav(screen=Screen.SUBSCRIPTION)),
+        _button(l10n.text("menu-my-questions"), Nav(screen=Screen.MY_QUESTIONS)),
+    )
+    kb.row(
+        _button(l10n.text("menu-language"), Nav(screen=Screen.LANGUAGE)),
+        _button(l10n.text("menu-about"), Nav(screen=Screen.ABOUT)),
+    )
+    return View(l10n.text("menu-title"), kb.as_markup(), Nav(screen=Screen.HOME))
+
+
+def topics(l10n: L10n, library: Library) -> View:
+    kb = InlineKeyboardBuilder()
+    for topic in library.topics:
+        label = f"{topic.emoji} {topic.name.get(l10n.locale)}".strip()
+        kb.row(_button(label, TopicCard(slug=topic.slug)))
+    kb.row(*_back_home(l10n, Nav(screen=Screen.HOME)))
+    return View(l10n.text("topics-title"), kb.as_markup(), Nav(screen=Screen.TOPICS))
+
+
+def _card_item(l10n: L10n, ref: ArticleRef) -> str:
+    locale = l10n.locale
+    return l10n.text(
+        "topic-card-item",
+        title=ref.article.title.get(locale),
+        summary=ref.article.summary.get(locale),
+        issue=ref.issue.title.get(locale),
+    )
+
+
+def _paginate(items: list[str], budget: int) -> list[list[int]]:
+    """Indices of items per page, each page's text within the budget."""
+    pages: list[list[int]] = [[]]
+    used = 0
+    for index, item in enumerate(items):
+        if pages[-1] and used + len(item) > budget:
+            pages.append([])
+            used = 0
+        pages[-1].append(index)
+        used += len(item) + 2
+    return pages
+
+
+def topic_card(l10n: L10n, library: Library, slug: str, page: int = 0) -> View | None:
+    topic = library.topic(slug)
+    if topic is None:
+        return None
+    locale = l10n.locale
+    refs = library.articles_on(slug)
+    items = [_card_item(l10n, ref) for ref in refs]
+    pages = _paginate(items, CARD_PAGE_BUDGET)
+    page = min(max(page, 0), len(pages) - 1)
+    shown = pages[page]
+    body = "\n\n".join(items[i] for i in shown) if shown else l10n.text("topic-card-empty")
+    text = l10n.text(
+        "topic-card",
+        emoji=topic.emoji,
+        name=topic.name.get(locale),
+        description=topic.description.get(locale),
+        articles=Html(body),
+    )
+    if len(pages) > 1:
+        text += "\n\n" + l10n.text("topic-card-page", page=page + 1, pages=len(pages))
+    kb = InlineKeyboardBuilder()
+    for i in shown:
+        ref = refs[i]
+        data = ArticleView(issue=ref.issue.issue, slug=ref.article.slug, origin=slug, page=page)
+        kb.row(_button("📄 " + _short(ref.article.title.get(locale)), data))
+    paging = []
+    if page > 0:
+        paging.append(_button(l10n.text("nav-newer"), TopicCard(slug=slug, page=page - 1)))
+    if page < len(pages) - 1:
+        paging.append(_button(l10n.text("nav-older"), TopicCard(slug=slug, page=page + 1)))
+    if paging:
+        kb.row(*paging)
+    kb.row(_button(l10n.text("topic-ask"), Nav(screen=Screen.ASK)))
+    kb.row(*_back_home(l10n, Nav(screen=Screen.TOPICS)))
+    return View(text, kb.as_markup(), TopicCard(slug=slug, page=page))
+
+
+def article(
+    l10n: L10n, library: Library, issue_id: str, slug: str, origin: str = "", page: int = 0
+) -> View | None:
+    ref = library.article(issue_id, slug)
+    if ref is None:
+        return None
+    locale = l10n.locale
+    text = l10n.text(
+        "article-view",
+        title=ref.article.title.get(locale),
+        issue=ref.issue.title.get(locale),
+        text=ref.article.text.get(locale),
+    )
+    back: CallbackData
+    if origin and library.topic(origin) is not None:
+        back = TopicCard(slug=origin, page=page)
+    else:
+        back = Nav(screen=Screen.LATEST)
+    kb = InlineKeyboardBuilder()
+    kb.row(_button(l10n.text("topic-ask"), Nav(screen=Screen.ASK)))
+    kb.row(*_back_home(l10n, back))
+    return View(
+        text, kb.as_markup(), ArticleView(issue=issue_id, slug=slug, origin=origin, page=page)
+    )
+
+
+def _latest_item(l10n: L10n, item: Article) -> str:
+    return l10n.text("latest-item", title=item.title.get(l10n.locale))
+
+
+def latest(l10n: L10n, library: Library) -> View:
+    issue = library.latest
+    kb = InlineKeyboardBuilder()
+    if issue is None:
+        kb.row(*_back_home(l10n, Nav(screen=Screen.HOME)))
+        return View(l10n.text("latest-empty"), kb.as_markup(), Nav(screen=Screen.LATEST))
+    locale = l10n.locale
+    contents = "\n".join(_latest_item(l10n, a) for a in issue.articles)
+    text = l10n.text(
+        "latest-view",
+        title=issue.title.get(locale),
+        intro=issue.intro.get(locale),
+        contents=Html(contents),
+    )
+    for item in issue.articles:
+        data = ArticleView(issue=issue.issue, slug=item.slug)
+        kb.row(_button("📄 " + _short(item.title.get(locale)), data))
+    kb.row(*_back_home(l10n, Nav(screen=Screen.HOME)))
+    return View(text, kb.as_markup(), Nav(screen=Screen.LATEST))
+
+
+def language(l10n: L10n) -> View:
+    kb = InlineKeyboardBuilder()
+    for locale in SUPPORTED_LOCALES:
+        name = l10n.text(f"language-name-{locale}")
+        mark = "✓ " if locale == l10n.locale else ""
+        kb.row(_button(mark + name, SetLanguage(locale=locale)))
+    kb.row(*_back_home(l10n, Nav(screen=Screen.HOME)))
+    return View(l10n.text("language-title"), kb.as_markup(), Nav(screen=Screen.LANGUAGE))
+
+
+def _simple(l10n: L10n, key: str, screen: Screen) -> View:
+    kb = InlineKeyboardBuilder()
+    kb.row(*_back_home(l10n, Nav(screen=Screen.HOME)))
+    return View(l10n.text(key), kb.as_markup(), Nav(screen=screen))
+
+
+def about(l10n: L10n) -> View:
+    return _simple(l10n, "about-text", Screen.ABOUT)
+
+
+def help_screen(l10n: L10n) -> View:
+    return _simple(l10n, "help-text", Screen.HELP)
+
+
+def coming_soon(l10n: L10n, screen: Screen) -> View:
+    return _simple(l10n, "soon-text", screen)
+
+
+def render(data: CallbackData, l10n: L10n, library: Library) -> View | None:
+    """The view for a screen's callback data; None if it points at nothing that exists."""
+    if isinstance(data, TopicCard):
+        return topic_card(l10n, library, data.slug, data.page)
+    if isinstance(data, ArticleView):
+        return article(l10n, library, data.issue, data.slug, data.origin, data.page)
+    if isinstance(data, Nav):
+        match data.screen:
+            case Screen.HOME:
+                return home(l10n)
+            case Screen.TOPICS:
+                return topics(l10n, library)
+            case Screen.LATEST:
+                return latest(l10n, library)
+            case Screen.LANGUAGE:
+                return language(l10n)
+            case Screen.ABOUT:
+                return about(l10n)
+            case Screen.HELP:
+                return help_screen(l10n)
+            case Screen.ASK | Screen.SUBSCRIPTION | Screen.MY_QUESTIONS:
+                return coming_soon(l10n, data.screen)
+    return None

@@ -1,0 +1,63 @@
+"""Fixtures: a fake Bot API on 127.0.0.1, settings pointing at it, the app built by the
+same factory as `__main__`, and helpers to feed updates as a user would."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import Settings
+from bot.factory import App, open_app
+from tests.fake_telegram import FakeTelegram
+
+ROOT = Path(__file__).resolve().parent.parent
+MODERATOR_CHAT_ID = -1001234567890
+TOKEN = "4242:TEST-token-never-logged"
+
+_update_ids = itertools.count(1_000)
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[FakeTelegram]:
+    fake = FakeTelegram()
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.stop()
+
+
+def make_settings(telegram: FakeTelegram, tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "bot_token": TOKEN,
+        "moderator_chat_id": MODERATOR_CHAT_ID,
+        "telegram_api_url": telegram.url,
+        "database_path": tmp_path / "bot.sqlite3",
+        "content_dir": ROOT / "data",
+        "locales_dir": ROOT / "locales",
+        "request_timeout": 5,
+        "polling_timeout": 1,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(telegram: FakeTelegram, tmp_path: Path) -> Settings:
+    return make_settings(telegram, tmp_path)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[App]:
+    async with open_app(settings) as opened:
+        yield opened
+
+
+async def feed(app: App, update: dict[str, Any]) -> Any:
+    """Feed one update through the real Dispatcher, as polling would."""
+    update = {"update_id": next(_update_ids), **update}
+    return await app.dp.feed_raw_update(app.bot, update)
