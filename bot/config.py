@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Locale = Literal["ru", "en"]
@@ -38,6 +38,22 @@ class Settings(BaseSettings):
     # How long a request to the Bot API may take before it counts as a network error.
     request_timeout: float = Field(default=60.0, gt=0)
     polling_timeout: int = Field(default=30, ge=0, le=50)
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        # "<bot id>:<secret>"; checked here so a typo stops the bot before any request.
+        bot_id, _, secret = value.get_secret_value().partition(":")
+        if not bot_id.isdigit() or not secret:
+            raise ValueError("must look like 123456:ABC-DEF (as given by @BotFather)")
+        return value
 
 
 class SettingsError(Exception):

@@ -137,9 +137,20 @@ def _describe(path: Path, error: ValidationError) -> list[str]:
     return problems
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as strings: pydantic validates them with a clear
+    message, where YAML's own resolver would crash on "2023-13-45"."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise ContentError([f"{path}: cannot be read: {error}".replace("\n", " ")]) from None
 

@@ -50,6 +50,7 @@ class Poller:
         *,
         timeout: int = 30,
         allowed_updates: list[str] | None = None,
+        backoff: BackoffConfig = BACKOFF,
         **handler_kwargs: Any,
     ) -> None:
         self.bot = bot
@@ -57,6 +58,7 @@ class Poller:
         self.update_log = update_log
         self.timeout = timeout
         self.allowed_updates = allowed_updates
+        self.backoff_config = backoff
         self.handler_kwargs = handler_kwargs
         self.stopping = asyncio.Event()
         self.handled = 0
@@ -104,7 +106,7 @@ class Poller:
         self.handled += len(fresh)
 
     async def run(self) -> None:
-        backoff = Backoff(config=BACKOFF)
+        backoff = Backoff(config=self.backoff_config)
         offset: int | None = None
         await self.update_log.prune()
         while not self.stopping.is_set():

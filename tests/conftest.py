@@ -43,7 +43,7 @@ def make_settings(telegram: FakeTelegram, tmp_path: Path, **overrides: Any) -> S
         "polling_timeout": 1,
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture

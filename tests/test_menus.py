@@ -28,7 +28,8 @@ async def fsm_screen(app: App, user_id: int = USER) -> str | None:
     )
     assert row is not None
     assert row[0] == "Browsing:menu"
-    return json.loads(row[1]).get("screen")
+    screen: str | None = json.loads(row[1]).get("screen")
+    return screen
 
 
 async def click(

@@ -1,0 +1,187 @@
+"""Forged and stale buttons, unknown commands, stickers, voice, edits, Telegram errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import screens
+from bot.factory import App
+from tests.conftest import feed
+from tests.fake_telegram import (
+    FakeTelegram,
+    callback,
+    edited_private_message,
+    group_message,
+    private_message,
+)
+from tests.test_menus import MAIN_MENU, USER, click, data_of, fsm_screen
+
+STALE_RU = "Эта кнопка устарела — вот где вы сейчас."
+
+
+async def open_topic(app: App, telegram: FakeTelegram, slug: str = "passport") -> None:
+    await feed(app, private_message(USER, "/start"))
+    await click(app, telegram, f"tp:{slug}:0")
+    telegram.clear()
+
+
+async def test_forged_callbacks_get_a_short_answer_and_the_current_screen(
+    app: App, telegram: FakeTelegram
+) -> None:
+    await open_topic(app, telegram)
+    forged = [
+        "garbage",
+        "nav:no-such-screen",
+        "tp:passport:not-a-number",
+        "ar:2023-09",
+        "lg:fr",
+        "",
+        "x" * 64,
+    ]
+    for data in forged:
+        await click(app, telegram, data)
+        (answer,) = telegram.calls_of("answerCallbackQuery")
+        assert answer.params["text"] == STALE_RU, data
+        (edit,) = telegram.calls_of("editMessageText")
+        # The passport card again (Telegram says "not modified": harmless, no new message).
+        assert data_of(edit.params["reply_markup"])[-3:] == ["nav:ask", "nav:topics", "nav:home"]
+        assert telegram.calls_of("sendMessage") == []
+    assert await fsm_screen(app) == "tp:passport:0"
+
+
+async def test_stale_topic_falls_back_to_the_topic_list(app: App, telegram: FakeTelegram) -> None:
+    await open_topic(app, telegram)
+    await click(app, telegram, "tp:withdrawn-topic:0")
+    (answer,) = telegram.calls_of("answerCallbackQuery")
+    assert answer.params["text"] == STALE_RU
+    (edit,) = telegram.calls_of("editMessageText")
+    assert edit.params["text"].startswith("<b>Темы</b>")
+    assert await fsm_screen(app) == "nav:topics"
+
+
+async def test_stale_article_shows_the_screen_the_user_is_on(
+    app: App, telegram: FakeTelegram
+) -> None:
+    await open_topic(app, telegram, "courts")
+    await click(app, telegram, "ar:2019-01:gone:courts:0")
+    assert telegram.calls_of("answerCallbackQuery")[0].params["text"] == STALE_RU
+    (edit,) = telegram.calls_of("editMessageText")
+    assert "ar:2023-09:reservation-cassation:courts:0" in data_of(edit.params["reply_markup"])
+
+
+async def test_out_of_range_page_is_clamped(app: App, telegram: FakeTelegram) -> None:
+    await open_topic(app, telegram)
+    await click(app, telegram, "tp:registration:99")
+    (edit,) = telegram.calls_of("editMessageText")
+    assert "tp:registration:1" not in data_of(edit.params["reply_markup"])
+    assert await fsm_screen(app) == "tp:registration:0"
+
+
+async def test_unknown_command_gets_a_hint_and_the_current_screen(
+    app: App, telegram: FakeTelegram
+) -> None:
+    await open_topic(app, telegram)
+    await feed(app, private_message(USER, "/frobnicate"))
+    hint, screen = telegram.calls_of("sendMessage")
+    assert hint.params["text"] == "Такой команды я не знаю. Попробуйте /start или /help."
+    assert data_of(screen.params["reply_markup"])[-3:] == ["nav:ask", "nav:topics", "nav:home"]
+
+
+async def test_sticker_voice_and_text_in_a_menu(app: App, telegram: FakeTelegram) -> None:
+    await feed(app, private_message(USER, "/start"))
+    sticker = {
+        "file_id": "CAAC",
+        "file_unique_id": "u1",
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+    }
+    voice = {"file_id": "AwAC", "file_unique_id": "u2", "duration": 3}
+    for extra in (
+        {"sticker": sticker},
+        {"voice": voice},
+        {"location": {"latitude": 55.7, "longitude": 37.6}},
+    ):
+        telegram.clear()
+        await feed(app, private_message(USER, None, **extra))
+        hint, screen = telegram.calls_of("sendMessage")
+        assert hint.params["text"] == "Я работаю с кнопками. Вот где вы сейчас:"
+        assert data_of(screen.params["reply_markup"]) == MAIN_MENU
+    telegram.clear()
+    await feed(app, private_message(USER, "можно ли отказаться от службы?"))
+    assert telegram.calls_of("sendMessage")[0].params["text"].startswith("Я работаю с кнопками.")
+
+
+async def test_edited_message_gets_a_clear_answer(app: App, telegram: FakeTelegram) -> None:
+    await feed(app, edited_private_message(USER, "исправленный текст", message_id=100))
+    (call,) = telegram.calls_of("sendMessage")
+    assert call.params["text"].startswith("Я не вижу правок")
+
+
+async def test_message_not_modified_is_harmless(app: App, telegram: FakeTelegram) -> None:
+    await feed(app, private_message(USER, "/start"))
+    await click(app, telegram, "nav:home")  # the same screen again
+    (edit,) = telegram.calls_of("editMessageText")
+    assert edit.failed  # Telegram answered 400 "message is not modified"
+    assert telegram.calls_of("sendMessage") == []
+    assert len(telegram.calls_of("answerCallbackQuery")) == 1
+
+
+async def test_uneditable_message_gets_the_screen_as_a_new_message(
+    app: App, telegram: FakeTelegram
+) -> None:
+    await feed(app, private_message(USER, "/start"))
+    await click(app, telegram, "nav:topics", message_id=777)  # not a message the bot knows
+    (edit,) = telegram.calls_of("editMessageText")
+    assert edit.failed
+    (sent,) = telegram.calls_of("sendMessage")
+    assert sent.params["text"].startswith("<b>Темы</b>")
+    assert await fsm_screen(app) == "nav:topics"
+
+
+async def test_inaccessible_message_gets_the_screen_as_a_new_message(
+    app: App, telegram: FakeTelegram
+) -> None:
+    update = callback(USER, "nav:about")
+    # Telegram sends date 0 for messages older than 48 h (InaccessibleMessage).
+    update["callback_query"]["message"] = {
+        "chat": {"id": USER, "type": "private"},
+        "message_id": 5,
+        "date": 0,
+    }
+    await feed(app, update)
+    assert telegram.calls_of("editMessageText") == []
+    (sent,) = telegram.calls_of("sendMessage")
+    assert "IBAN" in sent.params["text"]
+
+
+async def test_a_crashing_handler_answers_politely_and_the_bot_goes_on(
+    app: App, telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(*_: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    await feed(app, private_message(USER, "/start"))
+    monkeypatch.setattr(screens, "about", boom)
+    await click(app, telegram, "nav:about")
+    (answer,) = telegram.calls_of("answerCallbackQuery")
+    assert (
+        answer.params["text"]
+        == "Что-то пошло не так на нашей стороне. Пожалуйста, попробуйте ещё раз."
+    )
+    assert answer.params["show_alert"] is True
+
+    monkeypatch.undo()
+    await click(app, telegram, "nav:about")
+    assert "IBAN" in telegram.calls_of("editMessageText")[0].params["text"]
+
+
+async def test_group_messages_are_ignored_by_the_private_menus(
+    app: App, telegram: FakeTelegram
+) -> None:
+    await feed(app, group_message(-100555, USER, "/start"))
+    await feed(app, group_message(-100555, USER, "hello"))
+    assert telegram.calls == []
+    assert await app.db.fetch_one("SELECT id FROM users") is None

@@ -1,0 +1,162 @@
+"""The real polling loop over HTTP against the fake Bot API, and restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from aiogram.utils.backoff import BackoffConfig
+
+from bot.config import Settings
+from bot.factory import App, open_app
+from bot.polling import Poller
+from bot.runner import prepare
+from tests.conftest import make_settings
+from tests.fake_telegram import FakeTelegram, callback, private_message
+from tests.test_menus import MAIN_MENU, data_of
+
+USER = 777
+FAST = BackoffConfig(min_delay=0.01, max_delay=0.05, factor=1.5, jitter=0.0)
+
+
+@asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[tuple[App, Poller]]:
+    """The bot as `python -m bot` runs it, in this event loop; stopped like SIGTERM."""
+    async with open_app(settings) as app:
+        await prepare(app)
+        poller = Poller(
+            app.bot,
+            app.dp,
+            app.update_log,
+            timeout=1,
+            allowed_updates=app.dp.resolve_used_update_types(),
+            backoff=FAST,
+        )
+        task = asyncio.create_task(poller.run())
+        try:
+            yield app, poller
+        finally:
+            poller.stop()
+            await asyncio.wait_for(task, 5)
+
+
+async def test_click_through_over_real_polling(telegram: FakeTelegram, tmp_path: Path) -> None:
+    settings = make_settings(telegram, tmp_path)
+    async with running(settings):
+        # Start-up: the command menu in both languages and the default.
+        await telegram.wait_for(
+            lambda calls: len([c for c in calls if c.method == "setMyCommands"]) == 3
+        )
+        commands = telegram.calls_of("setMyCommands")
+        assert [c.params.get("language_code") for c in commands] == [None, "ru", "en"]
+        assert commands[0].params["scope"] == {"type": "all_private_chats"}
+        assert [c["command"] for c in commands[2].params["commands"]] == [
+            "start",
+            "help",
+            "language",
+        ]
+        assert commands[2].params["commands"][0]["description"] == "Main menu"
+        assert commands[1].params["commands"][0]["description"] == "Главное меню"
+
+        telegram.clear()
+        telegram.push_update(private_message(USER, "/start"))
+        sent = await telegram.wait_for_call("sendMessage", chat_id=USER)
+        assert data_of(sent.params["reply_markup"]) == MAIN_MENU
+
+        steps = [
+            ("nav:topics", "<b>Темы</b>"),
+            ("tp:mobilization:0", "📨 <b>"),
+            (
+                "ar:2023-09:reservation-cassation:mobilization:0",
+                "<b>Бронь помогает при мобилизации",
+            ),
+            ("tp:mobilization:0", "📨 <b>"),  # Back
+            ("nav:home", "<b>Здравствуйте!"),
+        ]
+        for number, (data, text_start) in enumerate(steps):
+            telegram.clear()
+            telegram.push_update(callback(USER, data, message_id=1, callback_id=f"cb{number}"))
+            edit = await telegram.wait_for_call("editMessageText", chat_id=USER, message_id=1)
+            assert edit.params["text"].startswith(text_start), data
+            await telegram.wait_for_call("answerCallbackQuery", callback_query_id=f"cb{number}")
+        last = telegram.push_update(private_message(USER, "/help"))
+        await telegram.wait_for_call("sendMessage", chat_id=USER)
+
+    # Stopping confirmed everything handled, and the ids are recorded for deduplication.
+    assert telegram.confirmed_offset == last + 1
+    async with open_app(settings) as app:
+        rows = await app.db.fetch_all("SELECT update_id FROM processed_updates")
+        assert len(list(rows)) == len(steps) + 2
+
+
+async def test_redelivered_updates_are_not_handled_twice(
+    telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    settings = make_settings(telegram, tmp_path)
+    update = {**private_message(USER, "/start"), "update_id": 5000}
+    async with running(settings) as (_, poller):
+        telegram.push_update(dict(update))
+        await telegram.wait_for_call("sendMessage", chat_id=USER)
+        await telegram.wait_for(lambda _: poller.handled == 1)
+    # As if the process died before confirming: Telegram delivers the same update again.
+    telegram.confirmed_offset = 0
+    telegram.clear()
+    async with running(settings) as (_, poller):
+        telegram.push_update(dict(update))
+        follow_up = telegram.push_update({**private_message(USER, "/help"), "update_id": 5001})
+        await telegram.wait_updates_confirmed(follow_up - 1)
+        await telegram.wait_for_call("sendMessage", chat_id=USER)
+        await telegram.wait_for(lambda _: poller.handled == 1)
+    sent = telegram.calls_of("sendMessage")
+    assert len(sent) == 1
+    assert sent[0].params["text"].startswith("<b>Как пользоваться ботом</b>")
+
+
+async def test_network_errors_and_flood_control_do_not_stop_polling(
+    telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    settings = make_settings(telegram, tmp_path)
+    async with running(settings):
+        await telegram.wait_for(lambda calls: len(telegram.calls_of("setMyCommands")) == 3)
+        telegram.drop_connection_next("getUpdates", times=2)
+        telegram.fail_next("getUpdates", status=502, description="Bad Gateway")
+        telegram.push_update(private_message(USER, "/start"))
+        sent = await telegram.wait_for_call("sendMessage", chat_id=USER)
+        assert data_of(sent.params["reply_markup"]) == MAIN_MENU
+
+
+async def test_dialog_state_and_language_survive_a_restart(
+    telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    settings = make_settings(telegram, tmp_path)
+    async with running(settings):
+        telegram.push_update(private_message(USER, "/start", language_code="ru"))
+        await telegram.wait_for_call("sendMessage", chat_id=USER)
+        telegram.push_update(callback(USER, "lg:en", callback_id="c1"))
+        await telegram.wait_for_call("answerCallbackQuery", callback_query_id="c1")
+        telegram.push_update(callback(USER, "tp:courts:0", callback_id="c2"))
+        await telegram.wait_for_call("answerCallbackQuery", callback_query_id="c2")
+
+    telegram.clear()
+    async with running(settings) as (app, _):
+        row = await app.db.fetch_one("SELECT state, data FROM fsm_state WHERE user_id = ?", (USER,))
+        assert row is not None
+        assert (row[0], json.loads(row[1])) == ("Browsing:menu", {"screen": "tp:courts:0"})
+        # A sticker after the restart: the hint and the screen are in English, the courts card.
+        telegram.push_update(
+            private_message(
+                USER,
+                None,
+                language_code="ru",
+                voice={"file_id": "v", "file_unique_id": "v", "duration": 1},
+            )
+        )
+        await telegram.wait_for(lambda calls: len(telegram.calls_of("sendMessage")) == 2)
+        hint, screen = telegram.calls_of("sendMessage")
+        assert hint.params["text"] == "I work with the buttons below. Here is where you are:"
+        assert screen.params["text"].startswith("⚖️ <b>Courts and appeals</b>")
+        assert "tp:courts:0" not in data_of(screen.params["reply_markup"])
+        assert data_of(screen.params["reply_markup"])[-2:] == ["nav:topics", "nav:home"]
