@@ -1,0 +1,55 @@
+"""`python -m bot` as a real process against the fake Bot API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from tests.conftest import MODERATOR_CHAT_ID, TOKEN
+from tests.fake_telegram import FakeTelegram, callback, private_message
+from tests.test_menus import MAIN_MENU, data_of
+
+
+async def test_the_process_serves_menus_in_both_languages_and_stops_on_sigterm(
+    telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "BOT_TOKEN": TOKEN,
+        "MODERATOR_CHAT_ID": str(MODERATOR_CHAT_ID),
+        "TELEGRAM_API_URL": telegram.url,
+        "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+        "POLLING_TIMEOUT": "1",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        telegram.push_update(private_message(10, "/start", language_code="ru"))
+        telegram.push_update(private_message(20, "/start", language_code="en"))
+        ru = await telegram.wait_for_call("sendMessage", chat_id=10, timeout=20)
+        en = await telegram.wait_for_call("sendMessage", chat_id=20, timeout=20)
+        assert ru.params["text"].startswith("<b>Здравствуйте!")
+        assert en.params["text"].startswith("<b>Hello!")
+        assert data_of(en.params["reply_markup"]) == MAIN_MENU
+        telegram.push_update(callback(20, "nav:topics", callback_id="t1"))
+        edit = await telegram.wait_for_call("editMessageText", chat_id=20, timeout=10)
+        assert edit.params["text"].startswith("<b>Topics</b>")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 15)
+    assert process.returncode == 0, stderr.decode()
+    log = stderr.decode()
+    assert "polling started" in log
+    assert "polling stopped" in log
+    assert TOKEN not in log
+    assert TOKEN.split(":")[1] not in log
