@@ -47,35 +47,23 @@ async def navigate(
     await callback.answer()
 
 
-async def open_topic(
+async def open_item(
     callback: CallbackQuery,
-    callback_data: TopicCard,
+    callback_data: TopicCard | ArticleView,
     state: FSMContext,
     l10n: L10n,
     library: Library,
 ) -> None:
-    view = screens.topic_card(l10n, library, callback_data.slug, callback_data.page)
-    if view is None:
-        # A topic that no longer exists: say so and fall back to the list of topics.
-        await callback.answer(l10n.text("stale-button"))
-        await show_view(callback, state, screens.topics(l10n, library))
-        return
-    await show_view(callback, state, view)
-    await callback.answer()
-
-
-async def open_article(
-    callback: CallbackQuery,
-    callback_data: ArticleView,
-    state: FSMContext,
-    l10n: L10n,
-    library: Library,
-) -> None:
-    data = callback_data
-    view = screens.article(l10n, library, data.issue, data.slug, data.origin, data.page)
+    """A topic card or an article; one that no longer exists gets a short answer and
+    the list of topics (for a topic) or the screen the user is on (for an article)."""
+    view = screens.render(callback_data, l10n, library)
     if view is None:
         await callback.answer(l10n.text("stale-button"))
-        await show_view(callback, state, await current_view(state, l10n, library))
+        if isinstance(callback_data, TopicCard):
+            fallback = screens.topics(l10n, library)
+        else:
+            fallback = await current_view(state, l10n, library)
+        await show_view(callback, state, fallback)
         return
     await show_view(callback, state, view)
     await callback.answer()
@@ -108,7 +96,7 @@ def create_router() -> Router:
     router.message.register(help_command, Command("help"))
     router.message.register(language_command, Command("language"))
     router.callback_query.register(navigate, Nav.filter())
-    router.callback_query.register(open_topic, TopicCard.filter())
-    router.callback_query.register(open_article, ArticleView.filter())
+    router.callback_query.register(open_item, TopicCard.filter())
+    router.callback_query.register(open_item, ArticleView.filter())
     router.callback_query.register(set_language, SetLanguage.filter())
     return router
