@@ -14,6 +14,7 @@ COPY bot ./bot
 COPY locales ./locales
 COPY data/topics.yaml ./content/topics.yaml
 COPY data/digests ./content/digests
+COPY data/canned.yaml ./content/canned.yaml
 RUN pip install . && mkdir -p /app/data && chown -R bot:bot /app/data
 
 USER bot

@@ -55,3 +55,28 @@ def parse_screen(packed: str | None) -> CallbackData | None:
         except (TypeError, ValueError):
             continue
     return None
+
+
+class AskAbout(CallbackData, prefix="ask"):
+    """Start a question, remembering the topic it came from ("" for none)."""
+
+    topic: str = ""
+
+
+class DraftAction(CallbackData, prefix="dr"):
+    action: str  # send | edit | cancel
+    key: str  # the draft's key, so a button of an old draft cannot send a newer one
+
+
+class MyTicket(CallbackData, prefix="mt"):
+    ticket: int
+
+
+class TicketFeedback(CallbackData, prefix="fb"):
+    action: str  # up | down | close
+    ticket: int
+
+
+class ModAction(CallbackData, prefix="mod"):
+    action: str  # take | close | ban
+    ticket: int

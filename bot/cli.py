@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from bot.config import PACKAGE_DIR, SettingsError, load_settings, resource_dir
-from bot.content import ContentError, load_library
+from bot.content import ContentError, load_canned, load_library
 from bot.i18n import check_locales
 
 EXIT_CONFIG = 2
@@ -31,6 +31,10 @@ def check(content_dir: Path, locales_dir: Path) -> list[str]:
         articles = sum(len(issue.articles) for issue in library.issues)
         topics, issues = len(library.topics), len(library.issues)
         print(f"content: {topics} topics, {issues} issues, {articles} articles")
+    try:
+        print(f"canned answers: {len(load_canned(content_dir))}")
+    except ContentError as error:
+        problems.extend(error.problems)
     problems.extend(check_locales(locales_dir, PACKAGE_DIR))
     return problems
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Literal
 
@@ -38,6 +39,23 @@ class Settings(BaseSettings):
     # How long a request to the Bot API may take before it counts as a network error.
     request_timeout: float = Field(default=60.0, gt=0)
     polling_timeout: int = Field(default=30, ge=0, le=50)
+
+    # Questions
+    pseudonym_secret: SecretStr | None = None
+    max_open_tickets: int = Field(default=3, ge=1)
+    flood_messages_per_minute: int = Field(default=6, ge=1)
+    protect_answers: bool = False
+    moderator_forum: bool = False
+    group_messages_per_minute: int = Field(default=20, ge=1)
+    outbox_retry_base: float = Field(default=1.0, gt=0)
+    outbox_retry_max: float = Field(default=300.0, gt=0)
+
+    def pseudonym_key(self) -> bytes:
+        """The key of the pseudonyms moderators see. Without PSEUDONYM_SECRET it is
+        derived from the token, so rotating the token would rename every reader."""
+        if self.pseudonym_secret is not None:
+            return self.pseudonym_secret.get_secret_value().encode()
+        return hashlib.sha256(b"pseudonym:" + self.bot_token.get_secret_value().encode()).digest()
 
     @field_validator("telegram_api_url")
     @classmethod

@@ -243,3 +243,31 @@ def load_library(content_dir: Path) -> Library:
     if problems:
         raise ContentError(problems)
     return Library(topics=topics, issues=issues)
+
+
+class CannedAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
+    text: LongText
+
+
+class CannedFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    canned: list[CannedAnswer] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> CannedFile:
+        _require_unique("canned answer name", (c.name for c in self.canned))
+        return self
+
+
+def load_canned(content_dir: Path) -> dict[str, CannedAnswer]:
+    """Canned answers by name; no file means none."""
+    path = content_dir / "canned.yaml"
+    if not path.exists():
+        return {}
+    try:
+        answers = CannedFile.model_validate(_read_yaml(path)).canned
+    except ValidationError as error:
+        raise ContentError(_describe(path, error)) from None
+    return {answer.name: answer for answer in answers}

@@ -44,6 +44,74 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX processed_updates_at ON processed_updates (processed_at);
     """,
+    # 2: questions: tickets, their messages, where they sit in both chats, the outbox, bans
+    """
+    CREATE TABLE tickets (
+        id               INTEGER PRIMARY KEY,       -- the short number users and moderators see
+        user_id          INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        submit_key       TEXT    NOT NULL UNIQUE,   -- one ticket per Send, however often pressed
+        topic            TEXT,
+        locale           TEXT    NOT NULL,
+        state            TEXT    NOT NULL DEFAULT 'new'
+                         CHECK (state IN ('new', 'claimed', 'answered', 'closed')),
+        claimed_by       INTEGER,
+        claimed_by_name  TEXT,
+        forum_thread_id  INTEGER,
+        card_message_id  INTEGER,
+        rating           INTEGER,
+        unreachable      INTEGER NOT NULL DEFAULT 0,
+        created_at       INTEGER NOT NULL,
+        first_answer_at  INTEGER,
+        closed_at        INTEGER
+    );
+    CREATE INDEX tickets_user ON tickets (user_id, state);
+    CREATE INDEX tickets_state ON tickets (state, created_at);
+    CREATE INDEX tickets_thread ON tickets (forum_thread_id) WHERE forum_thread_id IS NOT NULL;
+    CREATE TABLE ticket_messages (
+        id          INTEGER PRIMARY KEY,
+        ticket_id   INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
+        direction   TEXT    NOT NULL CHECK (direction IN ('question', 'follow_up', 'answer')),
+        kind        TEXT    NOT NULL,       -- text, photo, document, voice, ...
+        text        TEXT,                   -- the text or caption, whole
+        file_id     TEXT,
+        author      TEXT,                   -- moderator's name (never shown to the user)
+        created_at  INTEGER NOT NULL
+    );
+    CREATE INDEX ticket_messages_ticket ON ticket_messages (ticket_id, id);
+    CREATE TABLE group_messages (
+        chat_id     INTEGER NOT NULL,
+        message_id  INTEGER NOT NULL,
+        ticket_id   INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
+        PRIMARY KEY (chat_id, message_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX group_messages_ticket ON group_messages (ticket_id);
+    CREATE TABLE user_messages (
+        user_id     INTEGER NOT NULL,
+        message_id  INTEGER NOT NULL,
+        ticket_id   INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
+        PRIMARY KEY (user_id, message_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX user_messages_ticket ON user_messages (ticket_id);
+    CREATE TABLE outbox (
+        id               INTEGER PRIMARY KEY,
+        lane             TEXT    NOT NULL CHECK (lane IN ('group', 'user')),
+        kind             TEXT    NOT NULL,
+        ticket_id        INTEGER REFERENCES tickets (id) ON DELETE CASCADE,
+        payload          TEXT    NOT NULL DEFAULT '{}',
+        dedup_key        TEXT    UNIQUE,
+        step             INTEGER NOT NULL DEFAULT 0,
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  REAL    NOT NULL,
+        last_error       TEXT,
+        done_at          INTEGER
+    );
+    CREATE INDEX outbox_due ON outbox (lane, next_attempt_at) WHERE done_at IS NULL;
+    CREATE TABLE bans (
+        user_id    INTEGER PRIMARY KEY,
+        banned_at  INTEGER NOT NULL,
+        notified   INTEGER NOT NULL DEFAULT 0
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -15,13 +15,24 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 
 from bot.config import Settings
-from bot.content import Library, load_library
+from bot.content import CannedAnswer, Library, load_canned, load_library
 from bot.db import Database
+from bot.delivery import Delivery
 from bot.fsm_storage import SQLiteStorage
 from bot.handlers import create_root_router
 from bot.i18n import Localizations
-from bot.middlewares import L10nMiddleware
-from bot.repositories import FsmRepository, UpdateLogRepository, UserRepository
+from bot.middlewares import BanMiddleware, L10nMiddleware
+from bot.moderators import ModeratorDirectory
+from bot.repositories import (
+    BanRepository,
+    FsmRepository,
+    OutboxRepository,
+    TicketRepository,
+    UpdateLogRepository,
+    UserRepository,
+)
+from bot.services.ledger import DeliveryLedger
+from bot.services.questions import QuestionService
 from bot.services.updates import UpdateLog
 from bot.services.users import UserService
 
@@ -46,6 +57,9 @@ def create_dispatcher(
     library: Library,
     localizations: Localizations,
     users: UserService,
+    questions: QuestionService,
+    moderators: ModeratorDirectory,
+    canned: dict[str, CannedAnswer],
 ) -> Dispatcher:
     """Long-lived dependencies go in as workflow data, available to every handler."""
     dp = Dispatcher(
@@ -56,9 +70,14 @@ def create_dispatcher(
         library=library,
         localizations=localizations,
         users=users,
+        questions=questions,
+        moderators=moderators,
+        canned=canned,
     )
+    # Bans first: nothing of a banned user reaches the rest (not even first contact).
+    dp.update.outer_middleware(BanMiddleware(localizations, questions))
     dp.update.outer_middleware(L10nMiddleware(localizations, users))
-    dp.include_router(create_root_router())
+    dp.include_router(create_root_router(settings.moderator_chat_id))
     return dp
 
 
@@ -72,6 +91,8 @@ class App:
     localizations: Localizations
     storage: SQLiteStorage
     users: UserService
+    questions: QuestionService
+    delivery: Delivery
     update_log: UpdateLog
     bot: Bot
     dp: Dispatcher
@@ -84,6 +105,7 @@ async def open_app(
     """Load content (fails fast on broken files), open and migrate the database, build
     the bot and the dispatcher; close all of it on exit."""
     library = load_library(settings.content_dir)
+    canned = load_canned(settings.content_dir)
     localizations = Localizations(settings.locales_dir, settings.default_locale)
     db = Database(settings.database_path)
     await db.connect()
@@ -92,9 +114,36 @@ async def open_app(
         await db.migrate()
         storage = SQLiteStorage(FsmRepository(db))
         users = UserService(db, UserRepository(db))
+        tickets, outbox = TicketRepository(db), OutboxRepository(db)
+        questions = QuestionService(
+            db,
+            tickets,
+            outbox,
+            BanRepository(db),
+            pseudonym_key=settings.pseudonym_key(),
+            max_open_tickets=settings.max_open_tickets,
+            flood_per_minute=settings.flood_messages_per_minute,
+        )
+        await questions.load()
         bot = create_bot(settings, session)
+        delivery = Delivery(
+            bot,
+            DeliveryLedger(db, outbox, tickets),
+            questions,
+            library,
+            localizations,
+            canned,
+            settings,
+        )
         dp = create_dispatcher(
-            settings, storage=storage, library=library, localizations=localizations, users=users
+            settings,
+            storage=storage,
+            library=library,
+            localizations=localizations,
+            users=users,
+            questions=questions,
+            moderators=ModeratorDirectory(settings.moderator_chat_id),
+            canned=canned,
         )
         yield App(
             settings=settings,
@@ -103,6 +152,8 @@ async def open_app(
             localizations=localizations,
             storage=storage,
             users=users,
+            questions=questions,
+            delivery=delivery,
             update_log=UpdateLog(db, UpdateLogRepository(db)),
             bot=bot,
             dp=dp,

@@ -159,6 +159,18 @@ def find_text_calls(source_dir: Path) -> Iterator[TextCall]:
             yield TextCall(node.args[0].value, arguments, f"{path}:{node.lineno}")
 
 
+# Keys the code builds at run time (f"ticket-state-{state}"), so the scan cannot see them.
+DYNAMIC_KEYS = (
+    *(f"language-name-{locale}" for locale in SUPPORTED_LOCALES),
+    *(f"ticket-state-{s}" for s in ("new", "claimed", "answered", "closed")),
+    *(f"kind-{k}" for k in ("text", "photo", "document", "voice", "video", "audio")),
+    "kind-animation", "kind-other",
+    *(f"{p}-{d}" for p in ("thread", "mod-history") for d in ("question", "follow_up", "answer")),
+    "about-text", "help-text", "soon-text", "ask-too-many", "banned-notice", "follow-up-closed",
+    "my-questions-title", "my-questions-empty",
+)  # fmt: skip
+
+
 def check_locales(locales_dir: Path, source_dir: Path | None = None) -> list[str]:
     """Problems with the texts: syntax, keys missing from a locale, variables the
     code does not supply, keys the code asks for that do not exist."""
@@ -168,6 +180,9 @@ def check_locales(locales_dir: Path, source_dir: Path | None = None) -> list[str
     for locale, messages in parsed.items():
         for key in sorted(all_keys - set(messages)):
             problems.append(f"{locales_dir / locale}: {key}: missing (present in another locale)")
+    for key in DYNAMIC_KEYS:
+        if key not in all_keys:
+            problems.append(f"{locales_dir}: {key}: missing (the code uses it)")
     if source_dir is not None:
         for call in find_text_calls(source_dir):
             if call.key not in all_keys:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
 from aiogram.types import Chat, TelegramObject, User
 
 from bot.i18n import Localizations, locale_for_language_code
+from bot.services.questions import QuestionService
 from bot.services.users import UserService
 
 
@@ -41,3 +42,29 @@ class L10nMiddleware(BaseMiddleware):
         data["locale"] = locale
         data["l10n"] = self.localizations.get(locale)
         return await handler(event, data)
+
+
+class BanMiddleware(BaseMiddleware):
+    """A banned user is told once, then ignored: nothing they send is handled or stored."""
+
+    def __init__(self, localizations: Localizations, questions: QuestionService) -> None:
+        self.localizations = localizations
+        self.questions = questions
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        user: User | None = data.get("event_from_user")
+        chat: Chat | None = data.get("event_chat")
+        if user is None or chat is None or chat.type != "private":
+            return await handler(event, data)
+        if not self.questions.is_banned(user.id):
+            return await handler(event, data)
+        if await self.questions.should_tell_banned(user.id):
+            l10n = self.localizations.get(locale_for_language_code(user.language_code))
+            bot: Bot = data["bot"]
+            await bot.send_message(chat.id, l10n.text("banned-notice"))
+        return None

@@ -93,7 +93,7 @@ class UpdateLogRepository:
             return set()
         marks = ",".join("?" * len(update_ids))
         rows = await self.db.fetch_all(
-            f"SELECT update_id FROM processed_updates WHERE update_id IN ({marks})",  # noqa: S608
+            f"SELECT update_id FROM processed_updates WHERE update_id IN ({marks})",
             update_ids,
         )
         return {row[0] for row in rows}
@@ -110,3 +110,352 @@ class UpdateLogRepository:
         return await self.db.write(
             "DELETE FROM processed_updates WHERE processed_at < ?", (older_than,)
         )
+
+
+# ---- questions -------------------------------------------------------------------------
+
+TICKET_COLUMNS = (
+    "id, user_id, topic, locale, state, claimed_by, claimed_by_name, forum_thread_id, "
+    "card_message_id, rating, unreachable, created_at, first_answer_at, closed_at"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRecord:
+    id: int
+    user_id: int
+    topic: str | None
+    locale: str
+    state: str
+    claimed_by: int | None
+    claimed_by_name: str | None
+    forum_thread_id: int | None
+    card_message_id: int | None
+    rating: int | None
+    unreachable: bool
+    created_at: int
+    first_answer_at: int | None
+    closed_at: int | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in ("new", "claimed")
+
+
+def _ticket(row: Any) -> TicketRecord:
+    return TicketRecord(
+        row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9],
+        bool(row[10]), row[11], row[12], row[13],
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class TicketMessageRecord:
+    id: int
+    ticket_id: int
+    direction: str
+    kind: str
+    text: str | None
+    file_id: str | None
+    author: str | None
+    created_at: int
+
+
+class TicketRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(
+        self, user_id: int, submit_key: str, topic: str | None, locale: str, now: int
+    ) -> tuple[TicketRecord, bool]:
+        """Insert a ticket for this Send; (ticket, created). A repeated key returns the
+        ticket the first Send made."""
+        rows = list(
+            await self.db.fetch_all(
+                "INSERT INTO tickets (user_id, submit_key, topic, locale, created_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (submit_key) DO NOTHING "
+                f"RETURNING {TICKET_COLUMNS}",
+                (user_id, submit_key, topic, locale, now),
+            )
+        )
+        if rows:
+            return _ticket(rows[0]), True
+        existing = await self.by_submit_key(submit_key)
+        assert existing is not None
+        return existing, False
+
+    async def by_submit_key(self, submit_key: str) -> TicketRecord | None:
+        row = await self.db.fetch_one(
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE submit_key = ?", (submit_key,)
+        )
+        return None if row is None else _ticket(row)
+
+    async def get(self, ticket_id: int) -> TicketRecord | None:
+        row = await self.db.fetch_one(
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,)
+        )
+        return None if row is None else _ticket(row)
+
+    async def by_thread(self, thread_id: int) -> TicketRecord | None:
+        row = await self.db.fetch_one(
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE forum_thread_id = ?", (thread_id,)
+        )
+        return None if row is None else _ticket(row)
+
+    async def by_group_message(self, chat_id: int, message_id: int) -> TicketRecord | None:
+        row = await self.db.fetch_one(
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = "
+            "(SELECT ticket_id FROM group_messages WHERE chat_id = ? AND message_id = ?)",
+            (chat_id, message_id),
+        )
+        return None if row is None else _ticket(row)
+
+    async def by_user_message(self, user_id: int, message_id: int) -> TicketRecord | None:
+        row = await self.db.fetch_one(
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = "
+            "(SELECT ticket_id FROM user_messages WHERE user_id = ? AND message_id = ?)",
+            (user_id, message_id),
+        )
+        return None if row is None else _ticket(row)
+
+    async def of_user(self, user_id: int, limit: int) -> list[TicketRecord]:
+        rows = await self.db.fetch_all(
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE user_id = ? ORDER BY id DESC LIMIT ?",
+            (user_id, limit),
+        )
+        return [_ticket(row) for row in rows]
+
+    async def count_open_of_user(self, user_id: int) -> int:
+        row = await self.db.fetch_one(
+            "SELECT count(*) FROM tickets WHERE user_id = ? AND state IN ('new', 'claimed')",
+            (user_id,),
+        )
+        return 0 if row is None else int(row[0])
+
+    async def open_queue(self, limit: int) -> list[TicketRecord]:
+        rows = await self.db.fetch_all(
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE state IN ('new', 'claimed') "
+            "ORDER BY created_at, id LIMIT ?",
+            (limit,),
+        )
+        return [_ticket(row) for row in rows]
+
+    async def claim(self, ticket_id: int, moderator_id: int, name: str) -> bool:
+        """Claim a new ticket; False if someone has it already (one statement, no race)."""
+        changed = await self.db.write(
+            "UPDATE tickets SET state = 'claimed', claimed_by = ?, claimed_by_name = ? "
+            "WHERE id = ? AND state = 'new'",
+            (moderator_id, name, ticket_id),
+        )
+        return changed == 1
+
+    async def mark_answered(self, ticket_id: int, moderator_id: int, name: str, now: int) -> None:
+        await self.db.write(
+            "UPDATE tickets SET state = 'answered', "
+            "claimed_by = coalesce(claimed_by, ?), claimed_by_name = coalesce(claimed_by_name, ?), "
+            "first_answer_at = coalesce(first_answer_at, ?) WHERE id = ? AND state != 'closed'",
+            (moderator_id, name, now, ticket_id),
+        )
+
+    async def reopen(self, ticket_id: int) -> None:
+        """A follow-up on an answered ticket puts it back in the queue, still claimed."""
+        await self.db.write(
+            "UPDATE tickets SET state = CASE WHEN claimed_by IS NULL THEN 'new' ELSE 'claimed' END "
+            "WHERE id = ? AND state = 'answered'",
+            (ticket_id,),
+        )
+
+    async def close(self, ticket_id: int, now: int) -> bool:
+        changed = await self.db.write(
+            "UPDATE tickets SET state = 'closed', closed_at = ? WHERE id = ? AND state != 'closed'",
+            (now, ticket_id),
+        )
+        return changed == 1
+
+    async def close_all_of_user(self, user_id: int, now: int) -> list[int]:
+        rows = await self.db.fetch_all(
+            "UPDATE tickets SET state = 'closed', closed_at = ? "
+            "WHERE user_id = ? AND state != 'closed' RETURNING id",
+            (now, user_id),
+        )
+        return [row[0] for row in rows]
+
+    async def rate(self, ticket_id: int, rating: int) -> None:
+        await self.db.write("UPDATE tickets SET rating = ? WHERE id = ?", (rating, ticket_id))
+
+    async def set_unreachable(self, ticket_id: int, unreachable: bool) -> None:
+        await self.db.write(
+            "UPDATE tickets SET unreachable = ? WHERE id = ?", (int(unreachable), ticket_id)
+        )
+
+    async def set_card(self, ticket_id: int, message_id: int) -> None:
+        await self.db.write(
+            "UPDATE tickets SET card_message_id = ? WHERE id = ?", (message_id, ticket_id)
+        )
+
+    async def set_thread(self, ticket_id: int, thread_id: int | None) -> None:
+        await self.db.write(
+            "UPDATE tickets SET forum_thread_id = ? WHERE id = ?", (thread_id, ticket_id)
+        )
+
+    async def add_message(
+        self,
+        ticket_id: int,
+        direction: str,
+        kind: str,
+        text: str | None,
+        file_id: str | None,
+        now: int,
+        author: str | None = None,
+    ) -> int:
+        rows = await self.db.fetch_all(
+            "INSERT INTO ticket_messages (ticket_id, direction, kind, text, file_id, author, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (ticket_id, direction, kind, text, file_id, author, now),
+        )
+        return int(next(iter(rows))[0])
+
+    async def message(self, message_row_id: int) -> TicketMessageRecord | None:
+        row = await self.db.fetch_one(
+            "SELECT id, ticket_id, direction, kind, text, file_id, author, created_at "
+            "FROM ticket_messages WHERE id = ?",
+            (message_row_id,),
+        )
+        return None if row is None else TicketMessageRecord(*row)
+
+    async def messages(self, ticket_id: int) -> list[TicketMessageRecord]:
+        rows = await self.db.fetch_all(
+            "SELECT id, ticket_id, direction, kind, text, file_id, author, created_at "
+            "FROM ticket_messages WHERE ticket_id = ? ORDER BY id",
+            (ticket_id,),
+        )
+        return [TicketMessageRecord(*row) for row in rows]
+
+    async def link_group_message(self, chat_id: int, message_id: int, ticket_id: int) -> None:
+        await self.db.write(
+            "INSERT OR IGNORE INTO group_messages (chat_id, message_id, ticket_id) "
+            "VALUES (?, ?, ?)",
+            (chat_id, message_id, ticket_id),
+        )
+
+    async def group_messages(self, ticket_id: int) -> list[tuple[int, int]]:
+        rows = await self.db.fetch_all(
+            "SELECT chat_id, message_id FROM group_messages WHERE ticket_id = ?", (ticket_id,)
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    async def link_user_message(self, user_id: int, message_id: int, ticket_id: int) -> None:
+        await self.db.write(
+            "INSERT OR IGNORE INTO user_messages (user_id, message_id, ticket_id) VALUES (?, ?, ?)",
+            (user_id, message_id, ticket_id),
+        )
+
+    async def counts_by_state(self) -> dict[str, int]:
+        rows = await self.db.fetch_all("SELECT state, count(*) FROM tickets GROUP BY state")
+        return {row[0]: int(row[1]) for row in rows}
+
+    async def first_answer_delays(self) -> list[int]:
+        rows = await self.db.fetch_all(
+            "SELECT first_answer_at - created_at FROM tickets WHERE first_answer_at IS NOT NULL"
+        )
+        return [int(row[0]) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxJob:
+    id: int
+    lane: str
+    kind: str
+    ticket_id: int | None
+    payload: dict[str, Any]
+    step: int
+    attempts: int
+
+
+class OutboxRepository:
+    """Work for Telegram that must happen even if the process dies first."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(
+        self,
+        lane: str,
+        kind: str,
+        ticket_id: int | None,
+        payload: dict[str, Any],
+        now: float,
+        dedup_key: str | None = None,
+    ) -> int | None:
+        """Queue a job; None if a job with that dedup key exists already."""
+        rows = list(
+            await self.db.fetch_all(
+                "INSERT INTO outbox (lane, kind, ticket_id, payload, dedup_key, next_attempt_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
+                (lane, kind, ticket_id, json.dumps(payload), dedup_key, now),
+            )
+        )
+        return int(rows[0][0]) if rows else None
+
+    async def due(self, lane: str, now: float, limit: int) -> list[OutboxJob]:
+        rows = await self.db.fetch_all(
+            "SELECT id, lane, kind, ticket_id, payload, step, attempts FROM outbox "
+            "WHERE done_at IS NULL AND lane = ? AND next_attempt_at <= ? "
+            "ORDER BY next_attempt_at, id LIMIT ?",
+            (lane, now, limit),
+        )
+        return [OutboxJob(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6]) for r in rows]
+
+    async def next_due_at(self, lane: str) -> float | None:
+        row = await self.db.fetch_one(
+            "SELECT min(next_attempt_at) FROM outbox WHERE done_at IS NULL AND lane = ?", (lane,)
+        )
+        return None if row is None or row[0] is None else float(row[0])
+
+    async def advance(self, job_id: int, step: int, payload: dict[str, Any]) -> None:
+        await self.db.write(
+            "UPDATE outbox SET step = ?, payload = ? WHERE id = ?",
+            (step, json.dumps(payload), job_id),
+        )
+
+    async def finish(self, job_id: int, now: int, error: str | None = None) -> None:
+        await self.db.write(
+            "UPDATE outbox SET done_at = ?, last_error = ? WHERE id = ?", (now, error, job_id)
+        )
+
+    async def retry_later(self, job_id: int, at: float, error: str) -> None:
+        await self.db.write(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? "
+            "WHERE id = ?",
+            (at, error, job_id),
+        )
+
+    async def pending_count(self, lane: str | None = None) -> int:
+        if lane is None:
+            row = await self.db.fetch_one("SELECT count(*) FROM outbox WHERE done_at IS NULL")
+        else:
+            row = await self.db.fetch_one(
+                "SELECT count(*) FROM outbox WHERE done_at IS NULL AND lane = ?", (lane,)
+            )
+        return 0 if row is None else int(row[0])
+
+
+class BanRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def all(self) -> dict[int, bool]:
+        rows = await self.db.fetch_all("SELECT user_id, notified FROM bans")
+        return {row[0]: bool(row[1]) for row in rows}
+
+    async def add(self, user_id: int, now: int) -> bool:
+        changed = await self.db.write(
+            "INSERT OR IGNORE INTO bans (user_id, banned_at) VALUES (?, ?)", (user_id, now)
+        )
+        return changed == 1
+
+    async def remove(self, user_id: int) -> bool:
+        return await self.db.write("DELETE FROM bans WHERE user_id = ?", (user_id,)) == 1
+
+    async def mark_notified(self, user_id: int) -> None:
+        await self.db.write("UPDATE bans SET notified = 1 WHERE user_id = ?", (user_id,))

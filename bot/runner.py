@@ -8,7 +8,8 @@ import signal
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 
 from bot.config import Settings
 from bot.factory import App, open_app
@@ -17,9 +18,6 @@ from bot.polling import Poller
 
 log = logging.getLogger(__name__)
 
-# Commands in the private-chat menu, in the order shown; descriptions from locales.
-PRIVATE_COMMANDS = ("start", "help", "language")
-
 
 async def set_commands(bot: Bot, localizations: Localizations) -> None:
     scope = BotCommandScopeAllPrivateChats()
@@ -27,25 +25,49 @@ async def set_commands(bot: Bot, localizations: Localizations) -> None:
         l10n = localizations.get(locale)
         commands = [
             BotCommand(command="start", description=l10n.text("command-start")),
+            BotCommand(command="ask", description=l10n.text("command-ask")),
             BotCommand(command="help", description=l10n.text("command-help")),
             BotCommand(command="language", description=l10n.text("command-language")),
         ]
         await bot.set_my_commands(commands, scope=scope, language_code=locale)
 
 
+async def set_moderator_commands(bot: Bot, localizations: Localizations, chat_id: int) -> None:
+    l10n = localizations.get(None)
+    commands = [
+        BotCommand(command="queue", description=l10n.text("command-queue")),
+        BotCommand(command="ticket", description=l10n.text("command-ticket")),
+        BotCommand(command="stats", description=l10n.text("command-stats")),
+        BotCommand(command="canned", description=l10n.text("command-canned")),
+        BotCommand(command="ban", description=l10n.text("command-ban")),
+        BotCommand(command="unban", description=l10n.text("command-unban")),
+    ]
+    await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=chat_id))
+
+
 async def prepare(app: App) -> None:
     """What must happen before the first update is taken."""
     await app.bot.delete_webhook(drop_pending_updates=False)
     await set_commands(app.bot, app.localizations)
+    try:
+        await set_moderator_commands(app.bot, app.localizations, app.settings.moderator_chat_id)
+    except TelegramAPIError as error:
+        # The bot may not be in the group yet; questions wait in the outbox meanwhile.
+        log.warning("cannot set the moderators' commands: %s", type(error).__name__)
 
 
 async def serve(app: App, poller: Poller) -> None:
+    """Take updates and carry out the outbox until the poller is stopped."""
     await prepare(app)
     await app.dp.emit_startup(bot=app.bot, **app.dp.workflow_data)
+    # Unfinished outbox jobs (a post or an answer from before a crash) resume at once.
+    delivery = asyncio.create_task(app.delivery.run(), name="delivery")
     log.info("polling started")
     try:
         await poller.run()
     finally:
+        app.delivery.stop()
+        await asyncio.gather(delivery, return_exceptions=True)
         await app.dp.emit_shutdown(bot=app.bot, **app.dp.workflow_data)
         await app.dp.storage.close()
         log.info("polling stopped")

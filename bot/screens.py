@@ -13,9 +13,21 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import ArticleView, Nav, Screen, SetLanguage, TopicCard
+from bot.callbacks import (
+    ArticleView,
+    AskAbout,
+    DraftAction,
+    MyTicket,
+    Nav,
+    Screen,
+    SetLanguage,
+    TicketFeedback,
+    TopicCard,
+)
 from bot.content import Article, ArticleRef, Library
 from bot.i18n import SUPPORTED_LOCALES, Html, L10n
+from bot.repositories import TicketMessageRecord, TicketRecord
+from bot.services.questions import Draft
 
 # A topic card holds as many summaries as fit in one message, with room to spare.
 CARD_PAGE_BUDGET = 3500
@@ -126,7 +138,7 @@ def topic_card(l10n: L10n, library: Library, slug: str, page: int = 0) -> View |
         paging.append(_button(l10n.text("nav-older"), TopicCard(slug=slug, page=page + 1)))
     if paging:
         kb.row(*paging)
-    kb.row(_button(l10n.text("topic-ask"), Nav(screen=Screen.ASK)))
+    kb.row(_button(l10n.text("topic-ask"), AskAbout(topic=slug)))
     kb.row(*_back_home(l10n, Nav(screen=Screen.TOPICS)))
     return View(text, kb.as_markup(), TopicCard(slug=slug, page=page))
 
@@ -149,8 +161,9 @@ def article(
         back = TopicCard(slug=origin, page=page)
     else:
         back = Nav(screen=Screen.LATEST)
+    topic = origin if library.topic(origin) is not None else ref.article.topics[0]
     kb = InlineKeyboardBuilder()
-    kb.row(_button(l10n.text("topic-ask"), Nav(screen=Screen.ASK)))
+    kb.row(_button(l10n.text("topic-ask"), AskAbout(topic=topic)))
     kb.row(*_back_home(l10n, back))
     return View(
         text, kb.as_markup(), ArticleView(issue=issue_id, slug=slug, origin=origin, page=page)
@@ -230,6 +243,105 @@ def render(data: CallbackData, l10n: L10n, library: Library) -> View | None:
                 return about(l10n)
             case Screen.HELP:
                 return help_screen(l10n)
-            case Screen.ASK | Screen.SUBSCRIPTION | Screen.MY_QUESTIONS:
+            case Screen.SUBSCRIPTION:
                 return coming_soon(l10n, data.screen)
     return None
+
+
+# ---- questions ---------------------------------------------------------------------------
+
+PREVIEW_BUDGET = 3000
+
+
+def ask_intro(l10n: L10n, draft_key: str, topic_name: str | None) -> View:
+    kb = InlineKeyboardBuilder()
+    kb.row(_button(l10n.text("ask-cancel"), DraftAction(action="cancel", key=draft_key)))
+    text = l10n.text("ask-intro")
+    if topic_name:
+        text = l10n.text("ask-topic", topic=topic_name) + "\n\n" + text
+    return View(text, kb.as_markup(), Nav(screen=Screen.ASK))
+
+
+def ask_preview(l10n: L10n, draft: Draft, notes: list[str]) -> View:
+    shown = draft.text
+    if len(shown) > PREVIEW_BUDGET:
+        more = len(shown) - PREVIEW_BUDGET
+        shown = shown[:PREVIEW_BUDGET] + "…\n" + l10n.text("ask-preview-more", count=more)
+    parts = [*notes, l10n.text("ask-preview", text=shown or "—")]
+    if draft.file_id is not None:
+        parts.append(l10n.text("ask-preview-attachment", kind=l10n.text(f"kind-{draft.kind}")))
+    kb = InlineKeyboardBuilder()
+    kb.row(_button(l10n.text("ask-send"), DraftAction(action="send", key=draft.key)))
+    kb.row(
+        _button(l10n.text("ask-edit"), DraftAction(action="edit", key=draft.key)),
+        _button(l10n.text("ask-cancel"), DraftAction(action="cancel", key=draft.key)),
+    )
+    return View("\n\n".join(parts), kb.as_markup(), Nav(screen=Screen.ASK))
+
+
+def ask_received(l10n: L10n, ticket_id: int) -> View:
+    kb = InlineKeyboardBuilder()
+    kb.row(
+        _button(l10n.text("menu-my-questions"), Nav(screen=Screen.MY_QUESTIONS)),
+        _button(l10n.text("nav-home"), Nav(screen=Screen.HOME)),
+    )
+    return View(
+        l10n.text("ask-received", id=str(ticket_id)), kb.as_markup(), Nav(screen=Screen.HOME)
+    )
+
+
+def ask_refused(l10n: L10n, key: str, limit: int = 0) -> View:
+    kb = InlineKeyboardBuilder()
+    kb.row(
+        _button(l10n.text("menu-my-questions"), Nav(screen=Screen.MY_QUESTIONS)),
+        _button(l10n.text("nav-home"), Nav(screen=Screen.HOME)),
+    )
+    return View(l10n.text(key, limit=limit), kb.as_markup(), Nav(screen=Screen.HOME))
+
+
+def _state_label(l10n: L10n, ticket: TicketRecord) -> str:
+    return l10n.text(f"ticket-state-{ticket.state}")
+
+
+def my_questions(l10n: L10n, tickets: list[TicketRecord]) -> View:
+    kb = InlineKeyboardBuilder()
+    for ticket in tickets:
+        label = l10n.text("my-questions-item", id=str(ticket.id), state=_state_label(l10n, ticket))
+        kb.row(_button(label, MyTicket(ticket=ticket.id)))
+    if not tickets:
+        kb.row(_button(l10n.text("menu-ask"), AskAbout(topic="")))
+    kb.row(*_back_home(l10n, Nav(screen=Screen.HOME)))
+    key = "my-questions-title" if tickets else "my-questions-empty"
+    return View(l10n.text(key), kb.as_markup(), Nav(screen=Screen.MY_QUESTIONS))
+
+
+THREAD_BUDGET = 3600
+THREAD_ITEM_LIMIT = 700
+
+
+def my_ticket(l10n: L10n, ticket: TicketRecord, messages: list[TicketMessageRecord]) -> View:
+    items: list[str] = []
+    for message in messages:
+        text = message.text or l10n.text(f"kind-{message.kind}")
+        if len(text) > THREAD_ITEM_LIMIT:
+            text = text[:THREAD_ITEM_LIMIT] + "…"
+        items.append(l10n.text(f"thread-{message.direction}", text=text))
+    # Newest last, and only as much of the history as fits one message.
+    body: list[str] = []
+    used = 0
+    for item in reversed(items):
+        if used + len(item) > THREAD_BUDGET:
+            break
+        body.insert(0, item)
+        used += len(item) + 2
+    text = l10n.text(
+        "my-ticket",
+        id=str(ticket.id),
+        state=_state_label(l10n, ticket),
+        thread=Html("\n\n".join(body)),
+    )
+    kb = InlineKeyboardBuilder()
+    if ticket.state != "closed":
+        kb.row(_button(l10n.text("answer-close"), TicketFeedback(action="close", ticket=ticket.id)))
+    kb.row(*_back_home(l10n, Nav(screen=Screen.MY_QUESTIONS)))
+    return View(text, kb.as_markup(), MyTicket(ticket=ticket.id))

@@ -7,3 +7,10 @@ class Browsing(StatesGroup):
     """Moving through the menus; FSM data "screen" holds the packed current screen."""
 
     menu = State()
+
+
+class AskQuestion(StatesGroup):
+    """Writing a question (FSM data "draft"), then looking at its preview."""
+
+    writing = State()
+    preview = State()

@@ -44,7 +44,7 @@ async def test_forged_callbacks_get_a_short_answer_and_the_current_screen(
         assert answer.params["text"] == STALE_RU, data
         (edit,) = telegram.calls_of("editMessageText")
         # The passport card again (Telegram says "not modified": harmless, no new message).
-        assert data_of(edit.params["reply_markup"])[-3:] == ["nav:ask", "nav:topics", "nav:home"]
+        assert data_of(edit.params["reply_markup"])[-3:] == ["ask:passport", "nav:topics", "nav:home"]
         assert telegram.calls_of("sendMessage") == []
     assert await fsm_screen(app) == "tp:passport:0"
 
@@ -84,7 +84,7 @@ async def test_unknown_command_gets_a_hint_and_the_current_screen(
     await feed(app, private_message(USER, "/frobnicate"))
     hint, screen = telegram.calls_of("sendMessage")
     assert hint.params["text"] == "Такой команды я не знаю. Попробуйте /start или /help."
-    assert data_of(screen.params["reply_markup"])[-3:] == ["nav:ask", "nav:topics", "nav:home"]
+    assert data_of(screen.params["reply_markup"])[-3:] == ["ask:passport", "nav:topics", "nav:home"]
 
 
 async def test_sticker_voice_and_text_in_a_menu(app: App, telegram: FakeTelegram) -> None:

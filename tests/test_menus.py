@@ -112,7 +112,7 @@ async def test_click_through_topics_to_an_article_and_back(
     assert data_of(edit.params["reply_markup"]) == [
         "ar:2023-09:passport-certificate:passport:0",
         "ar:2023-09:e-registry-postponed:passport:0",
-        "nav:ask",
+        "ask:passport",
         "nav:topics",
         "nav:home",
     ]
@@ -124,7 +124,7 @@ async def test_click_through_topics_to_an_article_and_back(
         "<b>Электронный реестр воинского учёта не заработает в 2023 году</b>\n<i>Дайджест ДСО"
     )
     assert "2025" in edit.params["text"]
-    assert data_of(edit.params["reply_markup"]) == ["nav:ask", "tp:passport:0", "nav:home"]
+    assert data_of(edit.params["reply_markup"]) == ["ask:passport", "tp:passport:0", "nav:home"]
 
     await click(app, telegram, "tp:passport:0", message_id=menu_id)  # Back
     assert "tp:passport:0" not in data_of(
@@ -183,9 +183,9 @@ async def test_latest_digest_and_about(app: App, telegram: FakeTelegram) -> None
     )
 
 
-async def test_coming_soon_sections(app: App, telegram: FakeTelegram) -> None:
+async def test_subscription_is_coming_soon(app: App, telegram: FakeTelegram) -> None:
     await feed(app, private_message(USER, "/start"))
-    for screen in ("nav:ask", "nav:subs", "nav:mine"):
+    for screen in ("nav:subs",):
         await click(app, telegram, screen)
         (edit,) = telegram.calls_of("editMessageText")
         assert (

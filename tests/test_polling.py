@@ -13,8 +13,8 @@ from aiogram.utils.backoff import BackoffConfig
 from bot.config import Settings
 from bot.factory import App, open_app
 from bot.polling import Poller
-from bot.runner import prepare
-from tests.conftest import make_settings
+from bot.runner import serve
+from tests.conftest import MODERATOR_CHAT_ID, make_settings
 from tests.fake_telegram import FakeTelegram, callback, private_message
 from tests.test_menus import MAIN_MENU, data_of
 
@@ -26,7 +26,6 @@ FAST = BackoffConfig(min_delay=0.01, max_delay=0.05, factor=1.5, jitter=0.0)
 async def running(settings: Settings) -> AsyncIterator[tuple[App, Poller]]:
     """The bot as `python -m bot` runs it, in this event loop; stopped like SIGTERM."""
     async with open_app(settings) as app:
-        await prepare(app)
         poller = Poller(
             app.bot,
             app.dp,
@@ -35,7 +34,7 @@ async def running(settings: Settings) -> AsyncIterator[tuple[App, Poller]]:
             allowed_updates=app.dp.resolve_used_update_types(),
             backoff=FAST,
         )
-        task = asyncio.create_task(poller.run())
+        task = asyncio.create_task(serve(app, poller))
         try:
             yield app, poller
         finally:
@@ -120,7 +119,7 @@ async def test_network_errors_and_flood_control_do_not_stop_polling(
 ) -> None:
     settings = make_settings(telegram, tmp_path)
     async with running(settings):
-        await telegram.wait_for(lambda calls: len(telegram.calls_of("setMyCommands")) == 3)
+        await telegram.wait_for(lambda calls: len(telegram.calls_of("setMyCommands")) == 4)
         telegram.drop_connection_next("getUpdates", times=2)
         telegram.fail_next("getUpdates", status=502, description="Bad Gateway")
         telegram.push_update(private_message(USER, "/start"))

@@ -4,19 +4,35 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.filters import PrivateChat
-from bot.handlers import errors, fallback, menu
+from bot.filters import ChatIs, PrivateChat
+from bot.handlers import ask, errors, fallback, menu, moderation, tickets
 
 
-def create_root_router() -> Router:
+def create_root_router(moderator_chat_id: int) -> Router:
     root = Router(name="root")
 
     private = Router(name="private")
     private.message.filter(PrivateChat())
     private.edited_message.filter(PrivateChat())
     private.callback_query.filter(PrivateChat())
-    # Order matters: fallback catches everything the feature routers did not take.
-    private.include_routers(menu.create_router(), fallback.create_router())
+    # Order matters:
+    # - moderator commands are refused here before anything reads them as text;
+    # - menus (commands, navigation) work in every state;
+    # - replies to answers are follow-ups even while a new draft is open;
+    # - the draft takes every other message while a question is being written;
+    # - fallback catches what nothing else took.
+    private.include_routers(
+        moderation.create_private_refusals(),
+        tickets.create_router(),
+        ask.create_router(),
+        menu.create_router(),
+        fallback.create_router(),
+    )
 
-    root.include_routers(private, errors.create_router())
+    moderators = Router(name="moderators")
+    moderators.message.filter(ChatIs(moderator_chat_id))
+    moderators.callback_query.filter(ChatIs(moderator_chat_id))
+    moderators.include_router(moderation.create_router())
+
+    root.include_routers(private, moderators, errors.create_router())
     return root

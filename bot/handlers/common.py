@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
@@ -34,8 +35,11 @@ async def send_view(message: Message, state: FSMContext, view: View) -> None:
     await remember(state, view)
 
 
-async def show_view(callback: CallbackQuery, state: FSMContext, view: View) -> None:
-    """Edit the message the button belongs to; send a new one if it cannot be edited."""
+async def show_view(
+    callback: CallbackQuery, state: FSMContext, view: View, *, is_menu: bool = True
+) -> None:
+    """Edit the message the button belongs to; send a new one if it cannot be edited.
+    A menu screen is remembered as the user's current screen; a dialog step is not."""
     message = callback.message
     if isinstance(message, Message):
         try:
@@ -50,7 +54,34 @@ async def show_view(callback: CallbackQuery, state: FSMContext, view: View) -> N
         await callback.bot.send_message(  # type: ignore[union-attr]
             callback.from_user.id, view.text, reply_markup=view.markup
         )
-    await remember(state, view)
+    if is_menu:
+        await remember(state, view)
 
 
 HOME = Nav(screen=Screen.HOME)
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    """What a user or moderator sent: a text, or one attachment with its caption."""
+
+    kind: str
+    text: str | None
+    file_id: str | None
+
+
+# Animation before document: Telegram sends a GIF as both.
+MEDIA_KINDS = ("animation", "document", "voice", "video", "audio")
+
+
+def content_of(message: Message) -> Content | None:
+    """The text or attachment of a message; None for stickers, locations, polls..."""
+    if message.text is not None:
+        return Content("text", message.text, None)
+    if message.photo:
+        return Content("photo", message.caption, message.photo[-1].file_id)
+    for kind in MEDIA_KINDS:
+        media = getattr(message, kind, None)
+        if media is not None:
+            return Content(kind, message.caption, media.file_id)
+    return None

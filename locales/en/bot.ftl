@@ -106,6 +106,7 @@ help-text =
 
     Commands:
     /start — main menu
+    /ask — ask a lawyer a question
     /help — this help
     /language — change the language
 
@@ -129,3 +130,141 @@ error-generic = Something went wrong on our side. Please try again.
 command-start = Main menu
 command-help = How to use the bot
 command-language = Change the language
+command-ask = Ask a lawyer a question
+
+## Asking a question
+
+ask-intro =
+    <b>Ask a question</b>
+
+    Write your question in one or several messages; you can attach one photo, document or voice message. A lawyer from our team will answer here, in this chat.
+
+    🔒 <b>For your safety</b>, don't include names, addresses, unit numbers, phone numbers or anything else that identifies you or other people. Describe the situation in general terms — that is enough for an answer.
+ask-topic = Topic: <b>{ $topic }</b>
+ask-cancel = ✖️ Cancel
+ask-send = ✅ Send
+ask-edit = ✏️ Start over
+ask-preview =
+    <b>Your question:</b>
+    { $text }
+
+    Send it to a lawyer? You can still add to it: just write another message.
+ask-preview-more = (and { $count } more characters)
+ask-preview-attachment = 📎 Attached: { $kind }
+ask-received =
+    ✅ <b>Received — question #{ $id }.</b>
+
+    A lawyer will answer here, usually within a few days. You will find the question under “My questions”.
+ask-already-sent = This question has already been sent as #{ $id }.
+ask-draft-gone = This draft is no longer active.
+ask-cancelled = Cancelled. Nothing was sent.
+ask-empty = The question is empty. Please write it first.
+ask-album-first-only = I kept only the first file of the album: a question can have one attachment.
+ask-one-attachment = A question can have one attachment; I kept the first one.
+ask-flood = You're sending messages very fast. Please wait a minute and try again.
+ask-text-please = I can't take this kind of message. Please write your question as text (you can attach a photo, document or voice message).
+ask-too-long = That's too long: a question can have up to { $limit } characters. Please shorten it.
+ask-too-many =
+    { $limit ->
+        [one] You already have { $limit } question waiting for an answer.
+       *[other] You already have { $limit } questions waiting for an answer.
+    }
+
+    Please wait until a lawyer answers one of them, or close one under “My questions”.
+banned-notice = Sorry, you can no longer send questions through this bot.
+
+kind-text = text
+kind-photo = photo
+kind-document = document
+kind-voice = voice message
+kind-video = video
+kind-audio = audio
+kind-animation = animation
+kind-other = message
+
+## My questions
+
+my-questions-title = <b>My questions</b>
+my-questions-empty = You haven't asked any questions yet.
+my-questions-item = #{ $id } · { $state }
+my-ticket =
+    <b>Question #{ $id }</b> · { $state }
+
+    { $thread }
+thread-question = 🙋 <b>You:</b> { $text }
+thread-follow_up = 🙋 <b>You:</b> { $text }
+thread-answer = 🧑‍⚖️ <b>Lawyer:</b> { $text }
+ticket-state-new = 🆕 waiting
+ticket-state-claimed = 🙋 being answered
+ticket-state-answered = ✅ answered
+ticket-state-closed = 🔒 closed
+
+## Answers
+
+answer-footer = ⬆️ The answer to question #{ $id }. To ask more about it, reply to the answer.
+answer-canned = { $text }
+answer-helpful = 👍 Helpful
+answer-not-helpful = 👎 Not helpful
+answer-close = ✅ Close the question
+answer-rated = Thank you for the feedback!
+ticket-closed-by-user = Question #{ $id } is closed.
+follow-up-sent = Added to question #{ $id }. The lawyer will see it.
+follow-up-closed = This question is closed. If you need more help, please ask a new question.
+
+## The moderators' group
+
+card-header =
+    <b>#{ $id }</b> · { $reader }
+    Topic: { $topic } · Language: { $language }
+    Status: { $state }
+card-reader = Reader { $pseudonym }
+card-no-topic = —
+card-question = { $text }
+card-attachment = 📎 Attachment: { $kind }
+card-unreachable = ⚠️ The answer was not delivered: the user has blocked the bot.
+card-state-new = 🆕 new
+card-state-claimed = 🙋 taken by { $moderator }
+card-state-answered = ✅ answered by { $moderator }
+card-state-closed = 🔒 closed
+card-take = 🙋 Take
+card-close = 🔒 Close
+card-ban = 🚫 Ban
+forum-topic-name = #{ $id } · { $reader }
+follow-up-header = ↩️ Follow-up to #{ $id }:
+mod-not-allowed = Only members of the moderators' group can do this.
+mod-ticket-gone = This ticket no longer exists.
+mod-taken = You have taken #{ $id }.
+mod-already-taken = { $moderator } has already taken this ticket.
+mod-not-new = This ticket is not new any more.
+mod-closed = #{ $id } is closed.
+mod-already-closed = #{ $id } was already closed.
+mod-banned = The author of #{ $id } is banned; their open tickets are closed.
+mod-unbanned = The author of #{ $id } is unbanned.
+mod-not-banned = The author of #{ $id } was not banned.
+mod-ticket-closed = #{ $id } is closed; the answer was not sent.
+mod-reply-to-ticket = Send this command as a reply to a message of the ticket.
+mod-canned-usage = Reply to a ticket with /canned <name>. Available: { $names }
+mod-only-in-group = This command works only in the moderators' group.
+mod-queue =
+    <b>Open tickets: { $count }</b>
+mod-queue-item = #{ $id } · { $age } · { $state } · { $topic } · { $reader }
+mod-backlog = ⏳ Waiting to be posted here: { $count }
+mod-ticket-usage = Usage: /ticket <number>
+mod-ticket-head = <b>#{ $id }</b> · Reader { $reader } · { $state }
+mod-history-question = [{ $time }] <b>Question:</b> { $text }
+mod-history-follow_up = [{ $time }] <b>Follow-up:</b> { $text }
+mod-history-answer = [{ $time }] <b>Answer ({ $author }):</b> { $text }
+mod-stats =
+    <b>Tickets</b>
+    new: { $new } · taken: { $claimed } · answered: { $answered } · closed: { $closed }
+    Median time to the first answer: { $median }
+    Waiting to be posted: { $backlog }
+age-minutes = { $count } min
+age-hours = { $count } h
+age-days = { $count } d
+command-queue = Open tickets, oldest first
+command-ticket = A ticket's history: /ticket N
+command-stats = Statistics
+command-canned = Reply to a ticket: /canned name
+command-ban = Reply to a ticket: ban its author
+command-unban = Reply to a ticket: unban its author

@@ -106,6 +106,7 @@ help-text =
 
     Команды:
     /start — главное меню
+    /ask — задать вопрос юристу
     /help — эта справка
     /language — сменить язык
 
@@ -129,3 +130,142 @@ error-generic = Что-то пошло не так на нашей сторон�
 command-start = Главное меню
 command-help = Как пользоваться ботом
 command-language = Сменить язык
+command-ask = Задать вопрос юристу
+
+## Вопрос юристу
+
+ask-intro =
+    <b>Задать вопрос</b>
+
+    Напишите вопрос одним или несколькими сообщениями; можно приложить одно фото, документ или голосовое сообщение. Юрист нашей команды ответит здесь, в этом чате.
+
+    🔒 <b>Ради вашей безопасности</b> не указывайте имена, адреса, номера частей, телефоны и другие сведения, по которым можно узнать вас или других людей. Опишите ситуацию в общих чертах — этого достаточно для ответа.
+ask-topic = Тема: <b>{ $topic }</b>
+ask-cancel = ✖️ Отменить
+ask-send = ✅ Отправить
+ask-edit = ✏️ Начать заново
+ask-preview =
+    <b>Ваш вопрос:</b>
+    { $text }
+
+    Отправить юристу? Если хотите что-то добавить, просто напишите ещё одно сообщение.
+ask-preview-more = (и ещё { $count } симв.)
+ask-preview-attachment = 📎 Вложение: { $kind }
+ask-received =
+    ✅ <b>Получили — вопрос №{ $id }.</b>
+
+    Юрист ответит здесь, обычно в течение нескольких дней. Вопрос можно найти в разделе «Мои вопросы».
+ask-already-sent = Этот вопрос уже отправлен — №{ $id }.
+ask-draft-gone = Этот черновик уже неактуален.
+ask-cancelled = Отменено. Ничего не отправлено.
+ask-empty = Вопрос пустой. Сначала напишите его.
+ask-album-first-only = Я сохранил только первый файл из альбома: к вопросу можно приложить одно вложение.
+ask-one-attachment = К вопросу можно приложить одно вложение — я оставил первое.
+ask-flood = Вы отправляете сообщения слишком часто. Подождите минуту и попробуйте снова.
+ask-text-please = Такое сообщение я принять не могу. Пожалуйста, напишите вопрос текстом (можно приложить фото, документ или голосовое сообщение).
+ask-too-long = Слишком длинно: вопрос может быть не длиннее { $limit } символов. Пожалуйста, сократите его.
+ask-too-many =
+    { $limit ->
+        [one] У вас уже { $limit } вопрос ждёт ответа.
+        [few] У вас уже { $limit } вопроса ждут ответа.
+       *[many] У вас уже { $limit } вопросов ждут ответа.
+    }
+
+    Дождитесь ответа юриста на один из них или закройте какой-нибудь в разделе «Мои вопросы».
+banned-notice = К сожалению, вы больше не можете отправлять вопросы через этого бота.
+
+kind-text = текст
+kind-photo = фото
+kind-document = документ
+kind-voice = голосовое сообщение
+kind-video = видео
+kind-audio = аудио
+kind-animation = анимация
+kind-other = сообщение
+
+## Мои вопросы
+
+my-questions-title = <b>Мои вопросы</b>
+my-questions-empty = Вы ещё не задавали вопросов.
+my-questions-item = №{ $id } · { $state }
+my-ticket =
+    <b>Вопрос №{ $id }</b> · { $state }
+
+    { $thread }
+thread-question = 🙋 <b>Вы:</b> { $text }
+thread-follow_up = 🙋 <b>Вы:</b> { $text }
+thread-answer = 🧑‍⚖️ <b>Юрист:</b> { $text }
+ticket-state-new = 🆕 ждёт ответа
+ticket-state-claimed = 🙋 юрист готовит ответ
+ticket-state-answered = ✅ есть ответ
+ticket-state-closed = 🔒 закрыт
+
+## Ответы
+
+answer-footer = ⬆️ Это ответ на вопрос №{ $id }. Чтобы уточнить что-то, ответьте на это сообщение (свайп влево или «Ответить»).
+answer-canned = { $text }
+answer-helpful = 👍 Помогло
+answer-not-helpful = 👎 Не помогло
+answer-close = ✅ Закрыть вопрос
+answer-rated = Спасибо за отзыв!
+ticket-closed-by-user = Вопрос №{ $id } закрыт.
+follow-up-sent = Добавили к вопросу №{ $id }. Юрист это увидит.
+follow-up-closed = Этот вопрос уже закрыт. Если нужна ещё помощь, задайте новый вопрос.
+
+## Группа модераторов
+
+card-header =
+    <b>#{ $id }</b> · { $reader }
+    Тема: { $topic } · Язык: { $language }
+    Статус: { $state }
+card-reader = Читатель { $pseudonym }
+card-no-topic = —
+card-question = { $text }
+card-attachment = 📎 Вложение: { $kind }
+card-unreachable = ⚠️ Ответ не доставлен: пользователь заблокировал бота.
+card-state-new = 🆕 новый
+card-state-claimed = 🙋 взял(а) { $moderator }
+card-state-answered = ✅ ответил(а) { $moderator }
+card-state-closed = 🔒 закрыт
+card-take = 🙋 Взять
+card-close = 🔒 Закрыть
+card-ban = 🚫 Заблокировать
+forum-topic-name = #{ $id } · { $reader }
+follow-up-header = ↩️ Уточнение к #{ $id }:
+mod-not-allowed = Это могут делать только участники группы модераторов.
+mod-ticket-gone = Этого обращения больше нет.
+mod-taken = Вы взяли #{ $id }.
+mod-already-taken = Это обращение уже взял(а) { $moderator }.
+mod-not-new = Это обращение уже не новое.
+mod-closed = #{ $id } закрыто.
+mod-already-closed = #{ $id } уже было закрыто.
+mod-banned = Автор #{ $id } заблокирован, его открытые обращения закрыты.
+mod-unbanned = Автор #{ $id } разблокирован.
+mod-not-banned = Автор #{ $id } не был заблокирован.
+mod-ticket-closed = #{ $id } закрыто, ответ не отправлен.
+mod-reply-to-ticket = Отправьте эту команду ответом на сообщение обращения.
+mod-canned-usage = Ответьте на обращение командой /canned <название>. Доступны: { $names }
+mod-only-in-group = Эта команда работает только в группе модераторов.
+mod-queue =
+    <b>Открытых обращений: { $count }</b>
+mod-queue-item = #{ $id } · { $age } · { $state } · { $topic } · { $reader }
+mod-backlog = ⏳ Ждут публикации здесь: { $count }
+mod-ticket-usage = Как пользоваться: /ticket <номер>
+mod-ticket-head = <b>#{ $id }</b> · Читатель { $reader } · { $state }
+mod-history-question = [{ $time }] <b>Вопрос:</b> { $text }
+mod-history-follow_up = [{ $time }] <b>Уточнение:</b> { $text }
+mod-history-answer = [{ $time }] <b>Ответ ({ $author }):</b> { $text }
+mod-stats =
+    <b>Обращения</b>
+    новых: { $new } · в работе: { $claimed } · с ответом: { $answered } · закрытых: { $closed }
+    Медианное время до первого ответа: { $median }
+    Ждут публикации: { $backlog }
+age-minutes = { $count } мин
+age-hours = { $count } ч
+age-days = { $count } дн.
+command-queue = Открытые обращения, сначала старые
+command-ticket = История обращения: /ticket N
+command-stats = Статистика
+command-canned = Ответом на обращение: /canned название
+command-ban = Ответом на обращение: заблокировать автора
+command-unban = Ответом на обращение: разблокировать автора
