@@ -44,7 +44,11 @@ async def test_forged_callbacks_get_a_short_answer_and_the_current_screen(
         assert answer.params["text"] == STALE_RU, data
         (edit,) = telegram.calls_of("editMessageText")
         # The passport card again (Telegram says "not modified": harmless, no new message).
-        assert data_of(edit.params["reply_markup"])[-3:] == ["ask:passport", "nav:topics", "nav:home"]
+        assert data_of(edit.params["reply_markup"])[-3:] == [
+            "ask:passport",
+            "nav:topics",
+            "nav:home",
+        ]
         assert telegram.calls_of("sendMessage") == []
     assert await fsm_screen(app) == "tp:passport:0"
 

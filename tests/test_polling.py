@@ -46,17 +46,15 @@ async def test_click_through_over_real_polling(telegram: FakeTelegram, tmp_path:
     settings = make_settings(telegram, tmp_path)
     async with running(settings):
         # Start-up: the command menu in both languages and the default.
-        await telegram.wait_for(
-            lambda calls: len([c for c in calls if c.method == "setMyCommands"]) == 3
-        )
-        commands = telegram.calls_of("setMyCommands")
+        await telegram.wait_for(lambda calls: len(telegram.calls_of("setMyCommands")) == 4)
+        *commands, moderators = telegram.calls_of("setMyCommands")
         assert [c.params.get("language_code") for c in commands] == [None, "ru", "en"]
         assert commands[0].params["scope"] == {"type": "all_private_chats"}
-        assert [c["command"] for c in commands[2].params["commands"]] == [
-            "start",
-            "help",
-            "language",
-        ]
+        names = [c["command"] for c in commands[2].params["commands"]]
+        assert names == ["start", "ask", "help", "language"]
+        assert moderators.params["scope"] == {"type": "chat", "chat_id": MODERATOR_CHAT_ID}
+        names = [c["command"] for c in moderators.params["commands"]]
+        assert names == ["queue", "ticket", "stats", "canned", "ban", "unban"]
         assert commands[2].params["commands"][0]["description"] == "Main menu"
         assert commands[1].params["commands"][0]["description"] == "Главное меню"
 
