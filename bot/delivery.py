@@ -101,6 +101,7 @@ class Delivery:
         self._wake = {GROUP: asyncio.Event(), USER: asyncio.Event()}
         self._paused_until = {GROUP: 0.0, USER: 0.0}
         self._stopping = asyncio.Event()
+        self._progress = asyncio.Condition()
         questions.on_enqueue(self.wake)
 
     def wake(self, lane: str) -> None:
@@ -110,6 +111,12 @@ class Delivery:
         self._stopping.set()
         for event in self._wake.values():
             event.set()
+
+    async def settle(self) -> None:
+        """Wait until the outbox is empty (for tests and benchmarks; bound it yourself)."""
+        while await self.ledger.pending() > 0:
+            async with self._progress:
+                await self._progress.wait()
 
     async def run(self) -> None:
         """Both lanes until stop(); jobs left from a previous run are resumed first."""
@@ -145,6 +152,13 @@ class Delivery:
         return min(delay, self.settings.outbox_retry_max)
 
     async def _run(self, lane: str, job: OutboxJob) -> None:
+        try:
+            await self._attempt(lane, job)
+        finally:
+            async with self._progress:
+                self._progress.notify_all()
+
+    async def _attempt(self, lane: str, job: OutboxJob) -> None:
         handler = self._handlers()[Job(job.kind)]
         try:
             await handler(job)

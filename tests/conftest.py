@@ -3,8 +3,10 @@ same factory as `__main__`, and helpers to feed updates as a user would."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,11 @@ def make_settings(telegram: FakeTelegram, tmp_path: Path, **overrides: Any) -> S
         "locales_dir": ROOT / "locales",
         "request_timeout": 5,
         "polling_timeout": 1,
+        # Retries and pacing in milliseconds, not seconds: tests wait on outcomes.
+        "outbox_retry_base": 0.05,
+        "outbox_retry_max": 0.5,
+        "group_messages_per_minute": 100_000,
+        "pseudonym_secret": "test-pseudonym-secret",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
@@ -55,6 +62,29 @@ def settings(telegram: FakeTelegram, tmp_path: Path) -> Settings:
 async def app(settings: Settings) -> AsyncIterator[App]:
     async with open_app(settings) as opened:
         yield opened
+
+
+@asynccontextmanager
+async def delivering(app: App) -> AsyncIterator[App]:
+    """The outbox worker running beside the dispatcher, as in `serve`."""
+    task = asyncio.create_task(app.delivery.run())
+    try:
+        yield app
+    finally:
+        app.delivery.stop()
+        await asyncio.wait_for(task, 5)
+
+
+@pytest.fixture
+async def live(app: App) -> AsyncIterator[App]:
+    """The app with its outbox worker running."""
+    async with delivering(app) as running:
+        yield running
+
+
+async def settle(app: App, timeout: float = 5.0) -> None:
+    """Until the outbox is empty: every post and delivery done and recorded."""
+    await asyncio.wait_for(app.delivery.settle(), timeout)
 
 
 async def feed(app: App, update: dict[str, Any]) -> Any:

@@ -324,7 +324,7 @@ class FakeTelegram:
     async def wait_for(
         self,
         predicate: Callable[[list[ApiCall]], bool],
-        timeout: float = 5.0,  # noqa: ASYNC109 - the brief fixes this signature
+        timeout: float = 5.0,
     ) -> list[ApiCall]:
         if await self._wait(lambda: predicate(self.calls), timeout):
             return self.calls
@@ -333,7 +333,7 @@ class FakeTelegram:
     async def wait_for_call(
         self,
         method: str,
-        timeout: float = 5.0,  # noqa: ASYNC109 - the brief fixes this signature
+        timeout: float = 5.0,
         **match: Any,
     ) -> ApiCall:
         def find() -> ApiCall | None:
@@ -381,7 +381,7 @@ class FakeTelegram:
     async def wait_updates_confirmed(
         self,
         update_id: int,
-        timeout: float = 5.0,  # noqa: ASYNC109 - the brief fixes this signature
+        timeout: float = 5.0,
     ) -> None:
         if not await self._wait(lambda: self.confirmed_offset > update_id, timeout):
             raise AssertionError(
