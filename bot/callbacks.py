@@ -80,3 +80,12 @@ class TicketFeedback(CallbackData, prefix="fb"):
 class ModAction(CallbackData, prefix="mod"):
     action: str  # take | close | ban
     ticket: int
+
+
+class SubscriptionAction(CallbackData, prefix="sub"):
+    action: str  # on | off
+
+
+class PublishAction(CallbackData, prefix="pub"):
+    action: str  # confirm | cancel
+    issue: str

@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     check_parser = commands.add_parser("check", help="validate digest files and locales")
     check_parser.add_argument("--content-dir", type=Path, default=None)
     check_parser.add_argument("--locales-dir", type=Path, default=None)
+    publish_parser = commands.add_parser("publish", help="add a digest issue and broadcast it")
+    publish_parser.add_argument("file", type=Path)
+    publish_parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args(argv)
 
     if args.command == "check":
@@ -64,9 +67,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"consult-bot: {error}", file=sys.stderr)
         return EXIT_CONFIG
     _setup_logging(args.log_level.upper())
-    from bot.runner import run  # imported late: `check` must not need aiogram's session
+    # Imported late: `check` must work without the bot's runtime.
+    from bot.publish import publish
+    from bot.runner import run
 
     try:
+        if args.command == "publish":
+            _setup_logging("WARNING")
+            return publish(settings, args.file, dry_run=args.dry_run)
         asyncio.run(run(settings))
     except ContentError as error:
         print("consult-bot: the content does not load:", file=sys.stderr)

@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     outbox_retry_base: float = Field(default=1.0, gt=0)
     outbox_retry_max: float = Field(default=300.0, gt=0)
 
+    # Broadcasts
+    broadcast_rate: float = Field(default=25.0, gt=0)
+    broadcast_concurrency: int = Field(default=16, ge=1)
+    broadcast_retry_base: float = Field(default=2.0, gt=0)
+    broadcast_progress_every: float = Field(default=5.0, gt=0)
+
     def pseudonym_key(self) -> bytes:
         """The key of the pseudonyms moderators see. Without PSEUDONYM_SECRET it is
         derived from the token, so rotating the token would rename every reader."""

@@ -112,6 +112,42 @@ MIGRATIONS: tuple[str, ...] = (
         notified   INTEGER NOT NULL DEFAULT 0
     );
     """,
+    # 3: subscriptions, published issues, broadcasts and one delivery row per subscriber
+    """
+    CREATE TABLE subscriptions (
+        user_id        INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+        subscribed_at  INTEGER NOT NULL
+    );
+    CREATE TABLE published_issues (
+        issue         TEXT    PRIMARY KEY,
+        body          TEXT    NOT NULL,       -- the validated issue as JSON, for every process
+        published_at  REAL    NOT NULL
+    );
+    CREATE TABLE broadcasts (
+        issue              TEXT    PRIMARY KEY REFERENCES published_issues (issue),
+        created_at         INTEGER NOT NULL,
+        finished_at        INTEGER,
+        total              INTEGER NOT NULL,
+        lease_owner        TEXT,
+        lease_until        REAL    NOT NULL DEFAULT 0,
+        status_chat_id     INTEGER,
+        status_message_id  INTEGER
+    );
+    CREATE TABLE deliveries (
+        user_id          INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        issue            TEXT    NOT NULL REFERENCES broadcasts (issue),
+        state            TEXT    NOT NULL DEFAULT 'pending'
+                         CHECK (state IN ('pending', 'sent', 'failed', 'blocked')),
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        parts_sent       INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  REAL    NOT NULL DEFAULT 0,
+        last_error       TEXT,
+        sent_at          INTEGER,
+        PRIMARY KEY (user_id, issue)          -- a second delivery of an issue is impossible
+    ) WITHOUT ROWID;
+    CREATE INDEX deliveries_todo ON deliveries (issue, next_attempt_at) WHERE state = 'pending';
+    CREATE INDEX deliveries_state ON deliveries (issue, state);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -14,6 +14,7 @@ from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 
+from bot.broadcaster import Broadcaster
 from bot.config import Settings
 from bot.content import CannedAnswer, Library, load_canned, load_library
 from bot.db import Database
@@ -25,14 +26,18 @@ from bot.middlewares import BanMiddleware, L10nMiddleware
 from bot.moderators import ModeratorDirectory
 from bot.repositories import (
     BanRepository,
+    BroadcastRepository,
     FsmRepository,
     OutboxRepository,
+    SubscriptionRepository,
     TicketRepository,
     UpdateLogRepository,
     UserRepository,
 )
+from bot.services.broadcasts import BroadcastService
 from bot.services.ledger import DeliveryLedger
 from bot.services.questions import QuestionService
+from bot.services.subscriptions import SubscriptionService
 from bot.services.updates import UpdateLog
 from bot.services.users import UserService
 
@@ -60,6 +65,9 @@ def create_dispatcher(
     questions: QuestionService,
     moderators: ModeratorDirectory,
     canned: dict[str, CannedAnswer],
+    subscriptions: SubscriptionService,
+    broadcasts: BroadcastService,
+    broadcaster: Broadcaster,
 ) -> Dispatcher:
     """Long-lived dependencies go in as workflow data, available to every handler."""
     dp = Dispatcher(
@@ -73,6 +81,9 @@ def create_dispatcher(
         questions=questions,
         moderators=moderators,
         canned=canned,
+        subscriptions=subscriptions,
+        broadcasts=broadcasts,
+        broadcaster=broadcaster,
     )
     # Bans first: nothing of a banned user reaches the rest (not even first contact).
     dp.update.outer_middleware(BanMiddleware(localizations, questions))
@@ -93,6 +104,9 @@ class App:
     users: UserService
     questions: QuestionService
     delivery: Delivery
+    subscriptions: SubscriptionService
+    broadcasts: BroadcastService
+    broadcaster: Broadcaster
     update_log: UpdateLog
     bot: Bot
     dp: Dispatcher
@@ -135,6 +149,21 @@ async def open_app(
             canned,
             settings,
         )
+        subscription_repo = SubscriptionRepository(db)
+        subscriptions = SubscriptionService(db, subscription_repo)
+        broadcasts = BroadcastService(db, BroadcastRepository(db), subscription_repo)
+        for issue, _ in await broadcasts.published_since(0):
+            library.add_issue(issue)  # published by a `publish` command: served like files
+        broadcaster = Broadcaster(
+            bot,
+            broadcasts,
+            library,
+            localizations,
+            rate=settings.broadcast_rate,
+            concurrency=settings.broadcast_concurrency,
+            retry_base=settings.broadcast_retry_base,
+            progress_every=settings.broadcast_progress_every,
+        )
         dp = create_dispatcher(
             settings,
             storage=storage,
@@ -144,6 +173,9 @@ async def open_app(
             questions=questions,
             moderators=ModeratorDirectory(settings.moderator_chat_id),
             canned=canned,
+            subscriptions=subscriptions,
+            broadcasts=broadcasts,
+            broadcaster=broadcaster,
         )
         yield App(
             settings=settings,
@@ -154,6 +186,9 @@ async def open_app(
             users=users,
             questions=questions,
             delivery=delivery,
+            subscriptions=subscriptions,
+            broadcasts=broadcasts,
+            broadcaster=broadcaster,
             update_log=UpdateLog(db, UpdateLogRepository(db)),
             bot=bot,
             dp=dp,

@@ -166,8 +166,10 @@ DYNAMIC_KEYS = (
     *(f"kind-{k}" for k in ("text", "photo", "document", "voice", "video", "audio")),
     "kind-animation", "kind-other",
     *(f"{p}-{d}" for p in ("thread", "mod-history") for d in ("question", "follow_up", "answer")),
-    "about-text", "help-text", "soon-text", "ask-too-many", "banned-notice", "follow-up-closed",
-    "my-questions-title", "my-questions-empty",
+    "about-text", "help-text", "ask-too-many", "banned-notice", "follow-up-closed",
+    "my-questions-title", "my-questions-empty", "subscription-active", "subscription-inactive",
+    "broadcast-status", "broadcast-done", "broadcasts-done", "broadcasts-running",
+    "publish-confirm", "publish-cancel",
 )  # fmt: skip
 
 

@@ -13,6 +13,7 @@ from aiogram.exceptions import TelegramAPIError
 log = logging.getLogger(__name__)
 
 MEMBER_STATUSES = frozenset({"creator", "administrator", "member"})
+ADMIN_STATUSES = frozenset({"creator", "administrator"})
 
 
 class ModeratorDirectory:
@@ -22,9 +23,9 @@ class ModeratorDirectory:
         self.chat_id = chat_id
         self.ttl = ttl
         self.clock = clock
-        self._cache: dict[int, tuple[bool, float]] = {}
+        self._cache: dict[int, tuple[str, float]] = {}
 
-    async def is_member(self, bot: Bot, user_id: int) -> bool:
+    async def _status(self, bot: Bot, user_id: int) -> str | None:
         cached = self._cache.get(user_id)
         now = self.clock()
         if cached is not None and cached[1] > now:
@@ -34,10 +35,15 @@ class ModeratorDirectory:
         except TelegramAPIError as error:
             # Unknown means no: a moderator can press again in a moment.
             log.warning("getChatMember failed: %s", type(error).__name__)
-            return False
+            return None
         status = str(member.status.value if hasattr(member.status, "value") else member.status)
-        allowed = status in MEMBER_STATUSES or (
-            status == "restricted" and bool(getattr(member, "is_member", False))
-        )
-        self._cache[user_id] = (allowed, now + self.ttl)
-        return allowed
+        if status == "restricted" and getattr(member, "is_member", False):
+            status = "member"
+        self._cache[user_id] = (status, now + self.ttl)
+        return status
+
+    async def is_member(self, bot: Bot, user_id: int) -> bool:
+        return await self._status(bot, user_id) in MEMBER_STATUSES
+
+    async def is_admin(self, bot: Bot, user_id: int) -> bool:
+        return await self._status(bot, user_id) in ADMIN_STATUSES

@@ -459,3 +459,193 @@ class BanRepository:
 
     async def mark_notified(self, user_id: int) -> None:
         await self.db.write("UPDATE bans SET notified = 1 WHERE user_id = ?", (user_id,))
+
+
+# ---- subscriptions and broadcasts --------------------------------------------------------
+
+
+class SubscriptionRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(self, user_id: int, now: int) -> bool:
+        changed = await self.db.write(
+            "INSERT OR IGNORE INTO subscriptions (user_id, subscribed_at) VALUES (?, ?)",
+            (user_id, now),
+        )
+        return changed == 1
+
+    async def remove(self, user_id: int) -> bool:
+        return await self.db.write("DELETE FROM subscriptions WHERE user_id = ?", (user_id,)) == 1
+
+    async def exists(self, user_id: int) -> bool:
+        row = await self.db.fetch_one("SELECT 1 FROM subscriptions WHERE user_id = ?", (user_id,))
+        return row is not None
+
+    async def count_by_locale(self) -> dict[str, int]:
+        rows = await self.db.fetch_all(
+            "SELECT u.locale, count(*) FROM subscriptions s JOIN users u ON u.id = s.user_id "
+            "GROUP BY u.locale"
+        )
+        return {row[0]: int(row[1]) for row in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastRecord:
+    issue: str
+    created_at: int
+    finished_at: int | None
+    total: int
+    status_chat_id: int | None
+    status_message_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    user_id: int
+    locale: str
+    attempts: int
+    parts_sent: int
+
+
+BROADCAST_COLUMNS = "issue, created_at, finished_at, total, status_chat_id, status_message_id"
+
+
+class BroadcastRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def save_issue(self, issue: str, body: str, now: float) -> None:
+        await self.db.write(
+            "INSERT INTO published_issues (issue, body, published_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (issue) DO UPDATE SET body = excluded.body, "
+            "published_at = excluded.published_at",
+            (issue, body, now),
+        )
+
+    async def issues_since(self, since: float) -> list[tuple[str, str, float]]:
+        rows = await self.db.fetch_all(
+            "SELECT issue, body, published_at FROM published_issues WHERE published_at > ? "
+            "ORDER BY published_at",
+            (since,),
+        )
+        return [(row[0], row[1], float(row[2])) for row in rows]
+
+    async def create(self, issue: str, now: int) -> int | None:
+        """A broadcast with one pending delivery per current subscriber; None if this issue
+        was broadcast already. The caller's transaction makes it all-or-nothing."""
+        created = await self.db.write(
+            "INSERT OR IGNORE INTO broadcasts (issue, created_at, total) VALUES (?, ?, 0)",
+            (issue, now),
+        )
+        if created != 1:
+            return None
+        total = await self.db.write(
+            "INSERT OR IGNORE INTO deliveries (user_id, issue) "
+            "SELECT user_id, ? FROM subscriptions",
+            (issue,),
+        )
+        await self.db.write("UPDATE broadcasts SET total = ? WHERE issue = ?", (total, issue))
+        return total
+
+    async def get(self, issue: str) -> BroadcastRecord | None:
+        row = await self.db.fetch_one(
+            f"SELECT {BROADCAST_COLUMNS} FROM broadcasts WHERE issue = ?", (issue,)
+        )
+        return None if row is None else BroadcastRecord(*row)
+
+    async def all(self, limit: int) -> list[BroadcastRecord]:
+        rows = await self.db.fetch_all(
+            f"SELECT {BROADCAST_COLUMNS} FROM broadcasts ORDER BY created_at DESC LIMIT ?",
+            (limit,),
+        )
+        return [BroadcastRecord(*row) for row in rows]
+
+    async def claim_unfinished(self, owner: str, now: float, lease: float) -> str | None:
+        """Take the oldest unfinished broadcast nobody holds (or whose holder died)."""
+        rows = list(
+            await self.db.fetch_all(
+                "UPDATE broadcasts SET lease_owner = ?, lease_until = ? WHERE issue = "
+                "(SELECT issue FROM broadcasts WHERE finished_at IS NULL "
+                " AND (lease_until < ? OR lease_owner = ?) ORDER BY created_at LIMIT 1) "
+                "RETURNING issue",
+                (owner, now + lease, now, owner),
+            )
+        )
+        return str(rows[0][0]) if rows else None
+
+    async def renew(self, issue: str, owner: str, until: float) -> bool:
+        changed = await self.db.write(
+            "UPDATE broadcasts SET lease_until = ? WHERE issue = ? AND lease_owner = ?",
+            (until, issue, owner),
+        )
+        return changed == 1
+
+    async def release(self, issue: str, owner: str) -> None:
+        await self.db.write(
+            "UPDATE broadcasts SET lease_until = 0 WHERE issue = ? AND lease_owner = ?",
+            (issue, owner),
+        )
+
+    async def finish(self, issue: str, now: int) -> None:
+        await self.db.write(
+            "UPDATE broadcasts SET finished_at = ?, lease_until = 0 WHERE issue = ?", (now, issue)
+        )
+
+    async def set_status_message(self, issue: str, chat_id: int, message_id: int) -> None:
+        await self.db.write(
+            "UPDATE broadcasts SET status_chat_id = ?, status_message_id = ? WHERE issue = ?",
+            (chat_id, message_id, issue),
+        )
+
+    async def due(self, issue: str, now: float, limit: int) -> list[DeliveryRecord]:
+        rows = await self.db.fetch_all(
+            "SELECT d.user_id, u.locale, d.attempts, d.parts_sent FROM deliveries d "
+            "JOIN users u ON u.id = d.user_id "
+            "WHERE d.issue = ? AND d.state = 'pending' AND d.next_attempt_at <= ? "
+            "ORDER BY d.next_attempt_at LIMIT ?",
+            (issue, now, limit),
+        )
+        return [DeliveryRecord(*row) for row in rows]
+
+    async def next_due_at(self, issue: str) -> float | None:
+        row = await self.db.fetch_one(
+            "SELECT min(next_attempt_at) FROM deliveries WHERE issue = ? AND state = 'pending'",
+            (issue,),
+        )
+        return None if row is None or row[0] is None else float(row[0])
+
+    async def counts(self, issue: str) -> dict[str, int]:
+        rows = await self.db.fetch_all(
+            "SELECT state, count(*) FROM deliveries WHERE issue = ? GROUP BY state", (issue,)
+        )
+        return {row[0]: int(row[1]) for row in rows}
+
+    async def mark_sent(self, issue: str, user_id: int, now: int) -> None:
+        await self.db.write(
+            "UPDATE deliveries SET state = 'sent', sent_at = ?, last_error = NULL "
+            "WHERE issue = ? AND user_id = ?",
+            (now, issue, user_id),
+        )
+
+    async def mark_part_sent(self, issue: str, user_id: int, parts: int, next_at: float) -> None:
+        await self.db.write(
+            "UPDATE deliveries SET parts_sent = ?, next_attempt_at = ? "
+            "WHERE issue = ? AND user_id = ?",
+            (parts, next_at, issue, user_id),
+        )
+
+    async def mark_final(self, issue: str, user_id: int, state: str, error: str) -> None:
+        await self.db.write(
+            "UPDATE deliveries SET state = ?, last_error = ? WHERE issue = ? AND user_id = ?",
+            (state, error, issue, user_id),
+        )
+
+    async def postpone(
+        self, issue: str, user_id: int, at: float, error: str, *, count_attempt: bool
+    ) -> None:
+        await self.db.write(
+            "UPDATE deliveries SET next_attempt_at = ?, last_error = ?, "
+            "attempts = attempts + ? WHERE issue = ? AND user_id = ?",
+            (at, error, int(count_attempt), issue, user_id),
+        )

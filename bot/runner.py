@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
+import time
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 
+from bot.broadcaster import GroupProgressReporter
 from bot.config import Settings
 from bot.factory import App, open_app
 from bot.i18n import SUPPORTED_LOCALES, Localizations
@@ -41,6 +44,8 @@ async def set_moderator_commands(bot: Bot, localizations: Localizations, chat_id
         BotCommand(command="canned", description=l10n.text("command-canned")),
         BotCommand(command="ban", description=l10n.text("command-ban")),
         BotCommand(command="unban", description=l10n.text("command-unban")),
+        BotCommand(command="publish", description=l10n.text("command-publish")),
+        BotCommand(command="broadcasts", description=l10n.text("command-broadcasts")),
     ]
     await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=chat_id))
 
@@ -60,17 +65,46 @@ async def serve(app: App, poller: Poller) -> None:
     """Take updates and carry out the outbox until the poller is stopped."""
     await prepare(app)
     await app.dp.emit_startup(bot=app.bot, **app.dp.workflow_data)
-    # Unfinished outbox jobs (a post or an answer from before a crash) resume at once.
-    delivery = asyncio.create_task(app.delivery.run(), name="delivery")
+    # Unfinished outbox jobs (a post or an answer from before a crash) and unfinished
+    # broadcasts resume at once.
+    reporter = GroupProgressReporter(
+        app.bot,
+        app.broadcasts,
+        app.settings.moderator_chat_id,
+        app.localizations.get(app.settings.default_locale),
+    )
+    stopping = asyncio.Event()
+    background = [
+        asyncio.create_task(app.delivery.run(), name="delivery"),
+        asyncio.create_task(app.broadcaster.run_forever(reporter), name="broadcaster"),
+        asyncio.create_task(sync_library(app, stopping), name="library"),
+    ]
     log.info("polling started")
     try:
         await poller.run()
     finally:
         app.delivery.stop()
-        await asyncio.gather(delivery, return_exceptions=True)
+        app.broadcaster.stop()
+        stopping.set()
+        await asyncio.gather(*background, return_exceptions=True)
         await app.dp.emit_shutdown(bot=app.bot, **app.dp.workflow_data)
         await app.dp.storage.close()
         log.info("polling stopped")
+
+
+async def sync_library(app: App, stopping: asyncio.Event, every: float = 3.0) -> None:
+    """Serve issues that a `publish` command (another process) added, without a restart."""
+    since = time.time()
+    while not stopping.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), timeout=every)
+        try:
+            for issue, published_at in await app.broadcasts.published_since(since):
+                app.library.add_issue(issue)
+                since = max(since, published_at)
+                log.info("issue %s added to the library", issue.issue)
+        except Exception as error:  # noqa: BLE001 - try again at the next look
+            log.warning("library sync failed: %s", type(error).__name__)
 
 
 def create_poller(app: App) -> Poller:

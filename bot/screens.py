@@ -21,10 +21,11 @@ from bot.callbacks import (
     Nav,
     Screen,
     SetLanguage,
+    SubscriptionAction,
     TicketFeedback,
     TopicCard,
 )
-from bot.content import Article, ArticleRef, Library
+from bot.content import Article, ArticleRef, Issue, Library
 from bot.i18n import SUPPORTED_LOCALES, Html, L10n
 from bot.repositories import TicketMessageRecord, TicketRecord
 from bot.services.questions import Draft
@@ -219,10 +220,6 @@ def help_screen(l10n: L10n) -> View:
     return _simple(l10n, "help-text", Screen.HELP)
 
 
-def coming_soon(l10n: L10n, screen: Screen) -> View:
-    return _simple(l10n, "soon-text", screen)
-
-
 def render(data: CallbackData, l10n: L10n, library: Library) -> View | None:
     """The view for a screen's callback data; None if it points at nothing that exists."""
     if isinstance(data, TopicCard):
@@ -243,8 +240,6 @@ def render(data: CallbackData, l10n: L10n, library: Library) -> View | None:
                 return about(l10n)
             case Screen.HELP:
                 return help_screen(l10n)
-            case Screen.SUBSCRIPTION:
-                return coming_soon(l10n, data.screen)
     return None
 
 
@@ -345,3 +340,45 @@ def my_ticket(l10n: L10n, ticket: TicketRecord, messages: list[TicketMessageReco
         kb.row(_button(l10n.text("answer-close"), TicketFeedback(action="close", ticket=ticket.id)))
     kb.row(*_back_home(l10n, Nav(screen=Screen.MY_QUESTIONS)))
     return View(text, kb.as_markup(), MyTicket(ticket=ticket.id))
+
+
+# ---- subscriptions and digest messages ---------------------------------------------------
+
+DIGEST_BUDGET = 3900
+
+
+def subscription(l10n: L10n, subscribed: bool) -> View:
+    kb = InlineKeyboardBuilder()
+    if subscribed:
+        kb.row(_button(l10n.text("subscription-off"), SubscriptionAction(action="off")))
+    else:
+        kb.row(_button(l10n.text("subscription-on"), SubscriptionAction(action="on")))
+    kb.row(*_back_home(l10n, Nav(screen=Screen.HOME)))
+    key = "subscription-active" if subscribed else "subscription-inactive"
+    return View(l10n.text(key), kb.as_markup(), Nav(screen=Screen.SUBSCRIPTION))
+
+
+def digest_message(l10n: L10n, issue: Issue) -> tuple[list[str], InlineKeyboardMarkup]:
+    """An issue as subscribers get it: parts of at most one message each, the buttons
+    (each article, Unsubscribe) under the last part."""
+    locale = l10n.locale
+    head = l10n.text("digest-head", title=issue.title.get(locale))
+    items = [
+        l10n.text(
+            "digest-item", title=article.title.get(locale), summary=article.summary.get(locale)
+        )
+        for article in issue.articles
+    ]
+    items.append(l10n.text("digest-footer"))
+    parts = [head]
+    for item in items:
+        if len(parts[-1]) + 2 + len(item) > DIGEST_BUDGET:
+            parts.append(item)
+        else:
+            parts[-1] += "\n\n" + item
+    kb = InlineKeyboardBuilder()
+    for article in issue.articles:
+        data = ArticleView(issue=issue.issue, slug=article.slug)
+        kb.row(_button("📄 " + _short(article.title.get(locale)), data))
+    kb.row(_button(l10n.text("digest-unsubscribe"), SubscriptionAction(action="stop")))
+    return parts, kb.as_markup()

@@ -183,20 +183,6 @@ async def test_latest_digest_and_about(app: App, telegram: FakeTelegram) -> None
     )
 
 
-async def test_subscription_is_coming_soon(app: App, telegram: FakeTelegram) -> None:
-    await feed(app, private_message(USER, "/start"))
-    for screen in ("nav:subs",):
-        await click(app, telegram, screen)
-        (edit,) = telegram.calls_of("editMessageText")
-        assert (
-            edit.params["text"]
-            == "Этот раздел скоро появится. Пока можно читать дайджест по темам."
-        )
-        assert data_of(edit.params["reply_markup"]) == ["nav:home", "nav:home"]
-        assert not edit.failed
-        await click(app, telegram, "nav:home")
-
-
 async def test_language_switch_applies_at_once_and_sticks(app: App, telegram: FakeTelegram) -> None:
     await feed(app, private_message(USER, "/language"))
     (call,) = telegram.calls_of("sendMessage")

@@ -5,7 +5,16 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.filters import ChatIs, PrivateChat
-from bot.handlers import ask, errors, fallback, menu, moderation, tickets
+from bot.handlers import (
+    ask,
+    errors,
+    fallback,
+    menu,
+    moderation,
+    publishing,
+    subscriptions,
+    tickets,
+)
 
 
 def create_root_router(moderator_chat_id: int) -> Router:
@@ -24,6 +33,7 @@ def create_root_router(moderator_chat_id: int) -> Router:
     private.include_routers(
         moderation.create_private_refusals(),
         tickets.create_router(),
+        subscriptions.create_router(),
         ask.create_router(),
         menu.create_router(),
         fallback.create_router(),
@@ -32,7 +42,7 @@ def create_root_router(moderator_chat_id: int) -> Router:
     moderators = Router(name="moderators")
     moderators.message.filter(ChatIs(moderator_chat_id))
     moderators.callback_query.filter(ChatIs(moderator_chat_id))
-    moderators.include_router(moderation.create_router())
+    moderators.include_routers(moderation.create_router(), publishing.create_router())
 
     root.include_routers(private, moderators, errors.create_router())
     return root

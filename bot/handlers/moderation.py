@@ -20,7 +20,9 @@ from bot.moderators import ModeratorDirectory
 from bot.repositories import TicketRecord
 from bot.services.questions import QuestionService
 
-MODERATOR_COMMANDS = ("queue", "ticket", "stats", "canned", "ban", "unban")
+MODERATOR_COMMANDS = (
+    "queue", "ticket", "stats", "canned", "ban", "unban", "publish", "broadcasts",
+)  # fmt: skip
 TELEGRAM_ANONYMOUS_ADMIN = 1087968824
 MESSAGE_LIMIT = 4000
 

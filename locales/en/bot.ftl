@@ -109,12 +109,10 @@ help-text =
     /ask — ask a lawyer a question
     /help — this help
     /language — change the language
+    /subscribe, /unsubscribe — the monthly digest
 
     For your safety: don't write your name, address, unit number or other details that identify you. You can delete this chat at any time.
 
-## Features that are on their way
-
-soon-text = This section is coming soon. For now, you can read the digest by topic.
 
 ## Odd input
 
@@ -268,3 +266,56 @@ command-stats = Statistics
 command-canned = Reply to a ticket: /canned name
 command-ban = Reply to a ticket: ban its author
 command-unban = Reply to a ticket: unban its author
+command-publish = Publish an issue: /publish 2023-10
+command-broadcasts = Broadcasts and their figures
+
+## Subscription
+
+subscription-active =
+    <b>Subscription</b>
+
+    🔔 You are subscribed: each new issue of the digest will come here, in the language of the bot.
+subscription-inactive =
+    <b>Subscription</b>
+
+    Subscribe to get each new issue of the digest here, once a month. You can unsubscribe at any time with one tap.
+subscription-on = 🔔 Subscribe
+subscription-off = 🔕 Unsubscribe
+subscription-done = You are subscribed to the digest.
+subscription-stopped = You have unsubscribed. No more issues will come.
+subscription-stopped-digest = You have unsubscribed from the digest. You can subscribe again under 🔔 Subscription.
+
+## A digest issue as subscribers get it
+
+digest-head = 📰 <b>{ $title }</b>
+digest-item =
+    <b>{ $title }</b>
+    { $summary }
+digest-footer = Open the full articles with the buttons below.
+digest-unsubscribe = 🔕 Unsubscribe
+
+## Publishing (the moderators' group)
+
+publish-admins-only = Only administrators of this group can publish.
+publish-invalid =
+    The issue file has problems:
+    { $problems }
+publish-preview = Preview ({ $language }):
+publish-ask = Send issue { $issue } to { $total } subscribers (ru: { $ru }, en: { $en })?
+publish-confirm = ✅ Send
+publish-cancel = ✖️ Cancel
+publish-cancelled = Publishing of { $issue } cancelled.
+publish-started = 📤 Broadcast of { $issue } started: { $total } recipients.
+publish-again = Issue { $issue } has been broadcast before; nobody will get it twice.
+broadcast-status =
+    📤 <b>Broadcast { $issue }</b>
+    sent { $sent } of { $total } · failed { $failed } · blocked { $blocked } · left { $left }
+    { $rate } msg/s · ETA { $eta }
+broadcast-done =
+    ✅ <b>Broadcast { $issue } finished</b>
+    sent { $sent } of { $total } · failed { $failed } · blocked { $blocked }
+broadcasts-title = <b>Broadcasts</b>
+broadcasts-item = { $issue } · { $state } · sent { $sent }/{ $total } · failed { $failed } · blocked { $blocked } · left { $left }
+broadcasts-none = No broadcasts yet.
+broadcasts-done = finished
+broadcasts-running = in progress

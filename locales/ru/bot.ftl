@@ -109,12 +109,10 @@ help-text =
     /ask — задать вопрос юристу
     /help — эта справка
     /language — сменить язык
+    /subscribe, /unsubscribe — подписка на дайджест
 
     Ради вашей безопасности не пишите имя, адрес, номер части и другие сведения, по которым вас можно узнать. Этот чат можно удалить в любой момент.
 
-## Разделы, которые скоро появятся
-
-soon-text = Этот раздел скоро появится. Пока можно читать дайджест по темам.
 
 ## Неожиданный ввод
 
@@ -269,3 +267,56 @@ command-stats = Статистика
 command-canned = Ответом на обращение: /canned название
 command-ban = Ответом на обращение: заблокировать автора
 command-unban = Ответом на обращение: разблокировать автора
+command-publish = Опубликовать выпуск: /publish 2023-10
+command-broadcasts = Рассылки и их итоги
+
+## Подписка
+
+subscription-active =
+    <b>Подписка</b>
+
+    🔔 Вы подписаны: каждый новый выпуск дайджеста придёт сюда на языке бота.
+subscription-inactive =
+    <b>Подписка</b>
+
+    Подпишитесь, чтобы раз в месяц получать сюда новый выпуск дайджеста. Отписаться можно в любой момент одним нажатием.
+subscription-on = 🔔 Подписаться
+subscription-off = 🔕 Отписаться
+subscription-done = Вы подписались на дайджест.
+subscription-stopped = Вы отписались. Новые выпуски больше не придут.
+subscription-stopped-digest = Вы отписались от дайджеста. Подписаться снова можно в разделе 🔔 Подписка.
+
+## Выпуск дайджеста для подписчиков
+
+digest-head = 📰 <b>{ $title }</b>
+digest-item =
+    <b>{ $title }</b>
+    { $summary }
+digest-footer = Полные тексты статей — по кнопкам ниже.
+digest-unsubscribe = 🔕 Отписаться
+
+## Публикация (группа модераторов)
+
+publish-admins-only = Публиковать могут только администраторы этой группы.
+publish-invalid =
+    В файле выпуска есть ошибки:
+    { $problems }
+publish-preview = Предпросмотр ({ $language }):
+publish-ask = Отправить выпуск { $issue } { $total } подписчикам (ru: { $ru }, en: { $en })?
+publish-confirm = ✅ Отправить
+publish-cancel = ✖️ Отменить
+publish-cancelled = Публикация { $issue } отменена.
+publish-started = 📤 Рассылка { $issue } началась: получателей — { $total }.
+publish-again = Выпуск { $issue } уже рассылали; дважды его никто не получит.
+broadcast-status =
+    📤 <b>Рассылка { $issue }</b>
+    отправлено { $sent } из { $total } · ошибок { $failed } · заблокировали { $blocked } · осталось { $left }
+    { $rate } сообщ./с · осталось времени { $eta }
+broadcast-done =
+    ✅ <b>Рассылка { $issue } завершена</b>
+    отправлено { $sent } из { $total } · ошибок { $failed } · заблокировали { $blocked }
+broadcasts-title = <b>Рассылки</b>
+broadcasts-item = { $issue } · { $state } · отправлено { $sent }/{ $total } · ошибок { $failed } · заблокировали { $blocked } · осталось { $left }
+broadcasts-none = Рассылок пока не было.
+broadcasts-done = завершена
+broadcasts-running = идёт
