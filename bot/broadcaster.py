@@ -132,6 +132,8 @@ class Broadcaster:
             issue = await self.service.claim()
             if issue is None:
                 self._wake.clear()
+                if self._stopping.is_set():  # stop() may have come just before the clear
+                    break
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=idle)
                 continue

@@ -127,6 +127,8 @@ class Delivery:
     async def _lane(self, lane: str) -> None:
         while not self._stopping.is_set():
             self._wake[lane].clear()
+            if self._stopping.is_set():  # stop() may have come just before the clear
+                break
             pause = self._paused_until[lane] - time.time()
             if pause > 0:
                 await self._sleep(lane, pause)
