@@ -31,7 +31,7 @@ from bot.content import Library
 from bot.i18n import L10n, Localizations
 from bot.repositories import DeliveryRecord
 from bot.screens import digest_message
-from bot.services.broadcasts import LEASE_SECONDS, BroadcastService
+from bot.services.broadcasts import BroadcastService
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ class Broadcaster:
         try:
             while not self._stopping.is_set():
                 now = time.monotonic()
-                if now - last_renew > LEASE_SECONDS / 3:
+                if now - last_renew > self.service.lease / 3:
                     if not await self.service.renew(issue):
                         log.warning("broadcast %s: lease lost, stopping here", issue)
                         break

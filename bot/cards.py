@@ -60,7 +60,7 @@ def card_text(
         text += "\n" + l10n.text("card-unreachable")
     if question is not None:
         if question.file_id is not None:
-            text += "\n" + l10n.text("card-attachment", kind=question.kind)
+            text += "\n" + l10n.text("card-attachment", kind=l10n.text(f"kind-{question.kind}"))
         if question.text:
             first = split_text(question.text)[0]
             text += "\n\n" + l10n.text("card-question", text=first)

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     broadcast_concurrency: int = Field(default=16, ge=1)
     broadcast_retry_base: float = Field(default=2.0, gt=0)
     broadcast_progress_every: float = Field(default=5.0, gt=0)
+    # How long a process holds a broadcast without renewing; after a crash the next
+    # process takes over once it has expired.
+    broadcast_lease: float = Field(default=30.0, ge=1)
 
     def pseudonym_key(self) -> bytes:
         """The key of the pseudonyms moderators see. Without PSEUDONYM_SECRET it is

@@ -362,6 +362,16 @@ class Delivery:
                     reply_markup=feedback_markup(l10n, ticket.id),
                 )
                 await self.ledger.step_done(job, 2, user_messages=[(user, footer.message_id)])
+        except TelegramBadRequest as error:
+            if "chat not found" not in error.message and "can't be copied" not in error.message:
+                raise
+            # Permanent: the message cannot reach this user; retrying would loop forever.
+            log.warning("an answer cannot be delivered: %s", error.message)
+            await self.ledger.set_unreachable(ticket.id, True)
+            await self.ledger.enqueue_card_edit(ticket.id)
+            self.wake(GROUP)
+            await self.ledger.finish(job, error.message[:200])
+            return
         except TelegramForbiddenError:
             # The user blocked the bot: the card says so; the answer stays recorded.
             await self.ledger.set_unreachable(ticket.id, True)

@@ -21,6 +21,7 @@ from bot.db import Database
 from bot.delivery import Delivery
 from bot.fsm_storage import SQLiteStorage
 from bot.handlers import create_root_router
+from bot.http import MultipartSession
 from bot.i18n import Localizations
 from bot.middlewares import BanMiddleware, L10nMiddleware
 from bot.moderators import ModeratorDirectory
@@ -44,7 +45,7 @@ from bot.services.users import UserService
 
 def create_bot(settings: Settings, session: AiohttpSession | None = None) -> Bot:
     if session is None:
-        session = AiohttpSession(
+        session = MultipartSession(
             api=TelegramAPIServer.from_base(settings.telegram_api_url),
             timeout=settings.request_timeout,
         )
@@ -151,7 +152,9 @@ async def open_app(
         )
         subscription_repo = SubscriptionRepository(db)
         subscriptions = SubscriptionService(db, subscription_repo)
-        broadcasts = BroadcastService(db, BroadcastRepository(db), subscription_repo)
+        broadcasts = BroadcastService(
+            db, BroadcastRepository(db), subscription_repo, lease=settings.broadcast_lease
+        )
         for issue, _ in await broadcasts.published_since(0):
             library.add_issue(issue)  # published by a `publish` command: served like files
         broadcaster = Broadcaster(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ast
 import html
+import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,8 @@ from typing import Any
 from fluent.runtime import FluentBundle, FluentResource
 from fluent.syntax import FluentParser, Visitor
 from fluent.syntax import ast as ftl
+
+log = logging.getLogger(__name__)
 
 SUPPORTED_LOCALES = ("ru", "en")
 # Telegram language codes whose speakers are best served in Russian.
@@ -50,21 +54,34 @@ class L10n:
         self._bundles = bundles
 
     def text(self, key: str, /, **args: Any) -> str:
-        safe = {
+        safe = {name: _escape(value) for name, value in args.items()}
+        # fluent.runtime refuses to insert a value over 2,500 characters ("{???}"):
+        # long values go in as placeholders and are put in after formatting.
+        long_values = {
             name: value
-            if isinstance(value, Html) or not isinstance(value, str)
-            else html.escape(value)
-            for name, value in args.items()
+            for name, value in safe.items()
+            if isinstance(value, str) and len(value) > 1000
         }
+        for name in long_values:
+            safe[name] = _PLACEHOLDER.format(name)
         for bundle in self._bundles:
             if bundle.has_message(key):
                 message = bundle.get_message(key)
                 if message.value is None:
                     continue
-                value, _errors = bundle.format_pattern(message.value, safe)
-                return str(value)
+                value, errors = bundle.format_pattern(message.value, safe)
+                if errors:
+                    log.warning("text %s: %s", key, "; ".join(type(e).__name__ for e in errors))
+                text = str(value)
+                for name, long_value in long_values.items():
+                    text = text.replace(_PLACEHOLDER.format(name), long_value)
+                return text
         # A missing key is a bug that `check` reports; show the key, never crash.
+        log.warning("text %s is missing", key)
         return key
+
+
+_PLACEHOLDER = "\x00{}\x00"
 
 
 class Localizations:
@@ -110,6 +127,25 @@ def _variables(node: ftl.BaseNode) -> set[str]:
     return found
 
 
+# Tags Telegram's HTML parse mode accepts; anything else makes it refuse the message.
+TELEGRAM_TAGS = frozenset(
+    {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
+     "tg-spoiler", "tg-emoji", "blockquote", "span"}
+)  # fmt: skip
+_TAG = re.compile(r"</?([^\s>/]+)")
+
+
+def _unsupported_tags(message: ftl.Message) -> list[str]:
+    found: list[str] = []
+
+    class Collector(Visitor):
+        def visit_TextElement(self, element: ftl.TextElement) -> None:
+            found.extend(t for t in _TAG.findall(element.value) if t not in TELEGRAM_TAGS)
+
+    Collector().visit(message)
+    return found
+
+
 def _parse_locale(locale_dir: Path, problems: list[str]) -> dict[str, _MessageInfo]:
     messages: dict[str, _MessageInfo] = {}
     parser = FluentParser()
@@ -125,6 +161,8 @@ def _parse_locale(locale_dir: Path, problems: list[str]) -> dict[str, _MessageIn
                 problems.append(f"{path}:{line}: syntax error: {notes}")
             elif isinstance(entry, ftl.Message):
                 name = entry.id.name
+                for tag in _unsupported_tags(entry):
+                    problems.append(f"{path}: {name}: <{tag}> is not HTML Telegram accepts")
                 if name in messages:
                     problems.append(f"{path}: {name}: defined twice")
                 if entry.value is None:

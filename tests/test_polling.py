@@ -54,7 +54,16 @@ async def test_click_through_over_real_polling(telegram: FakeTelegram, tmp_path:
         assert names == ["start", "ask", "help", "language"]
         assert moderators.params["scope"] == {"type": "chat", "chat_id": MODERATOR_CHAT_ID}
         names = [c["command"] for c in moderators.params["commands"]]
-        assert names == ["queue", "ticket", "stats", "canned", "ban", "unban", "publish", "broadcasts"]
+        assert names == [
+            "queue",
+            "ticket",
+            "stats",
+            "canned",
+            "ban",
+            "unban",
+            "publish",
+            "broadcasts",
+        ]
         assert commands[2].params["commands"][0]["description"] == "Main menu"
         assert commands[1].params["commands"][0]["description"] == "Главное меню"
 

@@ -103,7 +103,8 @@ def test_check_lists_every_problem_and_fails(tmp_path: Path) -> None:
     en.write_text(
         en.read_text(encoding="utf-8")
         .replace("nav-home = 🏠 Home\n", "")
-        .replace("menu-topics = 📚 Topics", "menu-topics = { $oops"),
+        .replace("menu-topics = 📚 Topics", "menu-topics = { $oops")
+        .replace("nav-back = ‹ Back", "nav-back = <back> Back"),
         encoding="utf-8",
     )
     result = run_bot(
@@ -114,6 +115,7 @@ def test_check_lists_every_problem_and_fails(tmp_path: Path) -> None:
     assert f"{issue}: date: " in result.stderr
     assert f"{locales / 'en'}: nav-home: missing (present in another locale)" in result.stderr
     assert f"{en}:" in result.stderr and "syntax error" in result.stderr
+    assert f"{en}: nav-back: <back> is not HTML Telegram accepts" in result.stderr
     assert result.stdout.strip().endswith("problem(s)")
 
 

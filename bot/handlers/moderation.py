@@ -91,7 +91,8 @@ async def answer(
 ) -> None:
     """A moderator's reply: copied to the user (without the moderator's name)."""
     content = content_of(message)
-    if message.from_user is not None and message.from_user.is_bot:
+    if content is None or (message.from_user is not None and message.from_user.is_bot):
+        # A service message (topic renamed or closed), a sticker, a poll: not an answer.
         return
     if ticket.state == "closed":
         await message.reply(l10n.text("mod-ticket-closed", id=str(ticket.id)))
@@ -100,9 +101,9 @@ async def answer(
     await questions.answer(
         ticket, moderator_id, name,
         source=(message.chat.id, message.message_id),
-        kind=content.kind if content else "other",
-        text=content.text if content else None,
-        file_id=content.file_id if content else None,
+        kind=content.kind,
+        text=content.text,
+        file_id=content.file_id,
     )  # fmt: skip
 
 
@@ -188,7 +189,8 @@ async def ticket_command(
     message: Message, command: CommandObject, l10n: L10n, questions: QuestionService
 ) -> None:
     arg = (command.args or "").strip().lstrip("#")
-    ticket = await questions.ticket(int(arg)) if arg.isdigit() else None
+    # isdigit() alone would let a 20-digit number overflow SQLite's integer.
+    ticket = await questions.ticket(int(arg)) if arg.isdigit() and len(arg) < 12 else None
     if ticket is None:
         await message.reply(l10n.text("mod-ticket-usage"))
         return

@@ -39,8 +39,11 @@ class BroadcastService:
         broadcasts: BroadcastRepository,
         subscriptions: SubscriptionRepository,
         clock: Callable[[], float] = time.time,
+        *,
+        lease: float = LEASE_SECONDS,
     ) -> None:
         self.db = db
+        self.lease = lease
         self.broadcasts = broadcasts
         self.subscriptions = subscriptions
         self.clock = clock
@@ -66,11 +69,11 @@ class BroadcastService:
 
     async def claim(self) -> str | None:
         async with self.db.transaction():
-            return await self.broadcasts.claim_unfinished(self.owner, self.clock(), LEASE_SECONDS)
+            return await self.broadcasts.claim_unfinished(self.owner, self.clock(), self.lease)
 
     async def renew(self, issue: str) -> bool:
         async with self.db.transaction():
-            return await self.broadcasts.renew(issue, self.owner, self.clock() + LEASE_SECONDS)
+            return await self.broadcasts.renew(issue, self.owner, self.clock() + self.lease)
 
     async def release(self, issue: str) -> None:
         async with self.db.transaction():

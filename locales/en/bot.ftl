@@ -241,13 +241,13 @@ mod-unbanned = The author of #{ $id } is unbanned.
 mod-not-banned = The author of #{ $id } was not banned.
 mod-ticket-closed = #{ $id } is closed; the answer was not sent.
 mod-reply-to-ticket = Send this command as a reply to a message of the ticket.
-mod-canned-usage = Reply to a ticket with /canned <name>. Available: { $names }
+mod-canned-usage = Reply to a ticket with /canned &lt;name&gt;. Available: { $names }
 mod-only-in-group = This command works only in the moderators' group.
 mod-queue =
     <b>Open tickets: { $count }</b>
 mod-queue-item = #{ $id } · { $age } · { $state } · { $topic } · { $reader }
 mod-backlog = ⏳ Waiting to be posted here: { $count }
-mod-ticket-usage = Usage: /ticket <number>
+mod-ticket-usage = Usage: /ticket &lt;number&gt;
 mod-ticket-head = <b>#{ $id }</b> · Reader { $reader } · { $state }
 mod-history-question = [{ $time }] <b>Question:</b> { $text }
 mod-history-follow_up = [{ $time }] <b>Follow-up:</b> { $text }

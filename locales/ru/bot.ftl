@@ -242,13 +242,13 @@ mod-unbanned = Автор #{ $id } разблокирован.
 mod-not-banned = Автор #{ $id } не был заблокирован.
 mod-ticket-closed = #{ $id } закрыто, ответ не отправлен.
 mod-reply-to-ticket = Отправьте эту команду ответом на сообщение обращения.
-mod-canned-usage = Ответьте на обращение командой /canned <название>. Доступны: { $names }
+mod-canned-usage = Ответьте на обращение командой /canned &lt;название&gt;. Доступны: { $names }
 mod-only-in-group = Эта команда работает только в группе модераторов.
 mod-queue =
     <b>Открытых обращений: { $count }</b>
 mod-queue-item = #{ $id } · { $age } · { $state } · { $topic } · { $reader }
 mod-backlog = ⏳ Ждут публикации здесь: { $count }
-mod-ticket-usage = Как пользоваться: /ticket <номер>
+mod-ticket-usage = Как пользоваться: /ticket &lt;номер&gt;
 mod-ticket-head = <b>#{ $id }</b> · Читатель { $reader } · { $state }
 mod-history-question = [{ $time }] <b>Вопрос:</b> { $text }
 mod-history-follow_up = [{ $time }] <b>Уточнение:</b> { $text }
