@@ -28,6 +28,7 @@ from aiogram.exceptions import (
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.content import Library
+from bot.http import retry_on_flood
 from bot.i18n import L10n, Localizations
 from bot.repositories import DeliveryRecord
 from bot.screens import digest_message
@@ -141,6 +142,13 @@ class Broadcaster:
 
     async def run(self, issue: str, on_progress: ProgressCallback | None = None) -> Progress:
         """Send one broadcast until nothing is pending (or stop()); the lease must be held."""
+        token = retry_on_flood.set(False)  # a 429 pauses all sending here
+        try:
+            return await self._run(issue, on_progress)
+        finally:
+            retry_on_flood.reset(token)
+
+    async def _run(self, issue: str, on_progress: ProgressCallback | None) -> Progress:
         record = await self.service.get(issue)
         counts = await self.service.counts(issue)
         progress = Progress(

@@ -89,3 +89,7 @@ class SubscriptionAction(CallbackData, prefix="sub"):
 class PublishAction(CallbackData, prefix="pub"):
     action: str  # confirm | cancel
     issue: str
+
+
+class ForgetAction(CallbackData, prefix="fg"):
+    action: str  # confirm | cancel

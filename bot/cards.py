@@ -46,6 +46,8 @@ def card_text(
     ticket: TicketRecord,
     reader: str,
     question: TicketMessageRecord | None,
+    *,
+    show_identity: bool = False,
 ) -> str:
     topic = library.topic(ticket.topic) if ticket.topic else None
     text = l10n.text(
@@ -56,6 +58,9 @@ def card_text(
         language=ticket.locale,
         state=state_text(l10n, ticket),
     )
+    if show_identity:
+        # Only when SHOW_USER_IDENTITY is set: otherwise moderators never see who it is.
+        text += "\n" + l10n.text("card-identity", user_id=str(ticket.user_id))
     if ticket.unreachable:
         text += "\n" + l10n.text("card-unreachable")
     if question is not None:

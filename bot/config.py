@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     outbox_retry_base: float = Field(default=1.0, gt=0)
     outbox_retry_max: float = Field(default=300.0, gt=0)
 
+    # Privacy
+    show_user_identity: bool = False
+    retention_days: int = Field(default=90, ge=1)
+
     # Broadcasts
     broadcast_rate: float = Field(default=25.0, gt=0)
     broadcast_concurrency: int = Field(default=16, ge=1)

@@ -148,6 +148,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX deliveries_todo ON deliveries (issue, next_attempt_at) WHERE state = 'pending';
     CREATE INDEX deliveries_state ON deliveries (issue, state);
     """,
+    # 4: retention: when a ticket's content was purged
+    """
+    ALTER TABLE tickets ADD COLUMN purged_at INTEGER;
+    CREATE INDEX tickets_retention ON tickets (state, purged_at);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

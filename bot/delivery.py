@@ -28,6 +28,7 @@ from bot.callbacks import TicketFeedback
 from bot.cards import card_markup, card_text, split_text
 from bot.config import Settings
 from bot.content import CannedAnswer, Library
+from bot.http import retry_on_flood
 from bot.i18n import L10n, Localizations
 from bot.repositories import OutboxJob, TicketMessageRecord, TicketRecord
 from bot.services.ledger import DeliveryLedger
@@ -120,6 +121,7 @@ class Delivery:
 
     async def run(self) -> None:
         """Both lanes until stop(); jobs left from a previous run are resumed first."""
+        retry_on_flood.set(False)  # a 429 pauses the lane here, not one request
         await asyncio.gather(self._lane(GROUP), self._lane(USER))
 
     # ---- the loop --------------------------------------------------------------------
@@ -186,13 +188,17 @@ class Delivery:
             Job.DELIVER_ANSWER: self._deliver_answer,
             Job.EDIT_CARD: self._edit_card,
             Job.CLOSE_TOPIC: self._close_topic,
+            Job.REDACT: self._redact,
         }
 
     # ---- the group -------------------------------------------------------------------
 
     def _card(self, ticket: TicketRecord, question: TicketMessageRecord | None) -> str:
         reader = self.mod.text("card-reader", pseudonym=self.questions.pseudonym(ticket.user_id))
-        return card_text(self.mod, self.library, ticket, reader, question)
+        return card_text(
+            self.mod, self.library, ticket, reader, question,
+            show_identity=self.settings.show_user_identity,
+        )  # fmt: skip
 
     async def _ensure_thread(self, ticket: TicketRecord) -> TicketRecord:
         """In forum mode every ticket has its own topic; (re)create it when missing."""
@@ -341,6 +347,22 @@ class Delivery:
                 await self.bot.close_forum_topic(self.chat_id, ticket.forum_thread_id)
             except TelegramBadRequest as error:
                 log.info("forum topic could not be closed: %s", error.message)
+        await self.ledger.finish(job)
+
+    async def _redact(self, job: OutboxJob) -> None:
+        """Replace a card's text with a note, delete any other copy (as far as Telegram
+        allows: old messages may be beyond the bot's reach)."""
+        chat_id, message_id = int(job.payload["chat_id"]), int(job.payload["message_id"])
+        try:
+            if job.payload.get("card"):
+                note = self.mod.text(f"card-redacted-{job.payload.get('reason', 'forgotten')}")
+                await self.bot.edit_message_text(text=note, chat_id=chat_id, message_id=message_id)
+            else:
+                await self.bot.delete_message(chat_id, message_id)
+        except TelegramBadRequest as error:
+            log.info("a moderators' copy could not be redacted: %s", error.message)
+            await self.ledger.finish(job, error.message[:200])
+            return
         await self.ledger.finish(job)
 
     # ---- the user --------------------------------------------------------------------

@@ -21,7 +21,7 @@ from bot.db import Database
 from bot.delivery import Delivery
 from bot.fsm_storage import SQLiteStorage
 from bot.handlers import create_root_router
-from bot.http import MultipartSession
+from bot.http import MultipartSession, RetryAfterMiddleware
 from bot.i18n import Localizations
 from bot.middlewares import BanMiddleware, L10nMiddleware
 from bot.moderators import ModeratorDirectory
@@ -30,6 +30,7 @@ from bot.repositories import (
     BroadcastRepository,
     FsmRepository,
     OutboxRepository,
+    PrivacyRepository,
     SubscriptionRepository,
     TicketRepository,
     UpdateLogRepository,
@@ -37,6 +38,7 @@ from bot.repositories import (
 )
 from bot.services.broadcasts import BroadcastService
 from bot.services.ledger import DeliveryLedger
+from bot.services.privacy import PrivacyService
 from bot.services.questions import QuestionService
 from bot.services.subscriptions import SubscriptionService
 from bot.services.updates import UpdateLog
@@ -49,6 +51,7 @@ def create_bot(settings: Settings, session: AiohttpSession | None = None) -> Bot
             api=TelegramAPIServer.from_base(settings.telegram_api_url),
             timeout=settings.request_timeout,
         )
+    session.middleware(RetryAfterMiddleware())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -69,6 +72,7 @@ def create_dispatcher(
     subscriptions: SubscriptionService,
     broadcasts: BroadcastService,
     broadcaster: Broadcaster,
+    privacy: PrivacyService,
 ) -> Dispatcher:
     """Long-lived dependencies go in as workflow data, available to every handler."""
     dp = Dispatcher(
@@ -85,6 +89,7 @@ def create_dispatcher(
         subscriptions=subscriptions,
         broadcasts=broadcasts,
         broadcaster=broadcaster,
+        privacy=privacy,
     )
     # Bans first: nothing of a banned user reaches the rest (not even first contact).
     dp.update.outer_middleware(BanMiddleware(localizations, questions))
@@ -108,6 +113,7 @@ class App:
     subscriptions: SubscriptionService
     broadcasts: BroadcastService
     broadcaster: Broadcaster
+    privacy: PrivacyService
     update_log: UpdateLog
     bot: Bot
     dp: Dispatcher
@@ -167,6 +173,15 @@ async def open_app(
             retry_base=settings.broadcast_retry_base,
             progress_every=settings.broadcast_progress_every,
         )
+        privacy = PrivacyService(
+            db,
+            PrivacyRepository(db),
+            outbox,
+            forget_dialog=storage.forget_user,
+            forget_cached=users.forget_cached,
+            retention_days=settings.retention_days,
+        )
+        privacy.on_enqueue(delivery.wake)
         dp = create_dispatcher(
             settings,
             storage=storage,
@@ -179,6 +194,7 @@ async def open_app(
             subscriptions=subscriptions,
             broadcasts=broadcasts,
             broadcaster=broadcaster,
+            privacy=privacy,
         )
         yield App(
             settings=settings,
@@ -192,6 +208,7 @@ async def open_app(
             subscriptions=subscriptions,
             broadcasts=broadcasts,
             broadcaster=broadcaster,
+            privacy=privacy,
             update_log=UpdateLog(db, UpdateLogRepository(db)),
             bot=bot,
             dp=dp,

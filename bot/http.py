@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import logging
 from typing import Any
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.methods import TelegramMethod
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.types import InputFile
 from aiohttp import FormData
+
+log = logging.getLogger(__name__)
 
 
 class MultipartSession(AiohttpSession):
@@ -31,3 +42,44 @@ class MultipartSession(AiohttpSession):
         for key, file in files.items():
             form.add_field(key, file.read(bot), filename=file.filename or key)
         return form
+
+
+# Handlers' requests wait out flood control and try again; the outbox and the broadcast
+# turn this off for their tasks, because they pause a whole lane on 429 themselves.
+retry_on_flood: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "retry_on_flood", default=True
+)
+
+
+class RetryAfterMiddleware(BaseRequestMiddleware):
+    """On 429, sleep retry_after and send again (a bounded number of times): a menu
+    click during a flood is answered late rather than lost."""
+
+    def __init__(self, attempts: int = 3, longest_wait: float = 60.0) -> None:
+        self.attempts = attempts
+        self.longest_wait = longest_wait
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        attempt = 0
+        while True:
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as error:
+                attempt += 1
+                if (
+                    not retry_on_flood.get()
+                    or attempt >= self.attempts
+                    or error.retry_after > self.longest_wait
+                ):
+                    raise
+                log.warning(
+                    "flood control on %s: retrying in %s s",
+                    method.__api_method__,
+                    error.retry_after,
+                )
+                await asyncio.sleep(error.retry_after)

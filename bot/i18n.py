@@ -207,7 +207,7 @@ DYNAMIC_KEYS = (
     "about-text", "help-text", "ask-too-many", "banned-notice", "follow-up-closed",
     "my-questions-title", "my-questions-empty", "subscription-active", "subscription-inactive",
     "broadcast-status", "broadcast-done", "broadcasts-done", "broadcasts-running",
-    "publish-confirm", "publish-cancel",
+    "publish-confirm", "publish-cancel", "card-redacted-forgotten", "card-redacted-expired",
 )  # fmt: skip
 
 

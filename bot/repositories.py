@@ -649,3 +649,90 @@ class BroadcastRepository:
             "attempts = attempts + ? WHERE issue = ? AND user_id = ?",
             (at, error, int(count_attempt), issue, user_id),
         )
+
+
+# ---- privacy -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredData:
+    """Everything the bot keeps about one user, for /mydata."""
+
+    locale: str
+    first_contact: int
+    subscribed: bool
+    tickets: list[tuple[int, str, int]]  # id, state, created_at
+    messages: int
+    deliveries: int
+    dialog_state: bool
+
+
+class PrivacyRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def stored(self, user_id: int) -> StoredData | None:
+        user = await self.db.fetch_one(
+            "SELECT locale, created_at, "
+            "EXISTS (SELECT 1 FROM subscriptions WHERE user_id = users.id), "
+            "(SELECT count(*) FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id "
+            " WHERE t.user_id = users.id AND m.text IS NOT NULL), "
+            "(SELECT count(*) FROM deliveries WHERE user_id = users.id), "
+            "EXISTS (SELECT 1 FROM fsm_state WHERE user_id = users.id) "
+            "FROM users WHERE id = ?",
+            (user_id,),
+        )
+        if user is None:
+            return None
+        tickets = await self.db.fetch_all(
+            "SELECT id, state, created_at FROM tickets WHERE user_id = ? ORDER BY id", (user_id,)
+        )
+        return StoredData(
+            locale=user[0],
+            first_contact=user[1],
+            subscribed=bool(user[2]),
+            tickets=[(row[0], row[1], row[2]) for row in tickets],
+            messages=int(user[3]),
+            deliveries=int(user[4]),
+            dialog_state=bool(user[5]),
+        )
+
+    async def group_messages_of_user(self, user_id: int) -> list[tuple[int, int, bool]]:
+        """(chat, message, is_card) of every group message of the user's tickets."""
+        rows = await self.db.fetch_all(
+            "SELECT g.chat_id, g.message_id, g.message_id = t.card_message_id "
+            "FROM group_messages g JOIN tickets t ON t.id = g.ticket_id WHERE t.user_id = ?",
+            (user_id,),
+        )
+        return [(row[0], row[1], bool(row[2])) for row in rows]
+
+    async def delete_user(self, user_id: int) -> None:
+        """The user row; tickets, their messages and links, subscriptions, deliveries and
+        the tickets' outbox jobs go with it (ON DELETE CASCADE)."""
+        await self.db.write("DELETE FROM users WHERE id = ?", (user_id,))
+
+    async def purgeable(self, cutoff: int, limit: int) -> list[int]:
+        rows = await self.db.fetch_all(
+            "SELECT id FROM tickets WHERE state IN ('answered', 'closed') AND purged_at IS NULL "
+            "AND coalesce(closed_at, first_answer_at, created_at) < ? LIMIT ?",
+            (cutoff, limit),
+        )
+        return [row[0] for row in rows]
+
+    async def group_messages_of_ticket(self, ticket_id: int) -> list[tuple[int, int, bool]]:
+        rows = await self.db.fetch_all(
+            "SELECT g.chat_id, g.message_id, g.message_id = t.card_message_id "
+            "FROM group_messages g JOIN tickets t ON t.id = g.ticket_id WHERE t.id = ?",
+            (ticket_id,),
+        )
+        return [(row[0], row[1], bool(row[2])) for row in rows]
+
+    async def purge_ticket(self, ticket_id: int, now: int) -> None:
+        """Drop what was said; keep the ticket's state and times for statistics."""
+        await self.db.write(
+            "UPDATE ticket_messages SET text = NULL, file_id = NULL, author = NULL "
+            "WHERE ticket_id = ?",
+            (ticket_id,),
+        )
+        await self.db.write("UPDATE tickets SET purged_at = ? WHERE id = ?", (now, ticket_id))
+        await self.db.write("DELETE FROM user_messages WHERE ticket_id = ?", (ticket_id,))

@@ -31,6 +31,7 @@ async def set_commands(bot: Bot, localizations: Localizations) -> None:
             BotCommand(command="ask", description=l10n.text("command-ask")),
             BotCommand(command="help", description=l10n.text("command-help")),
             BotCommand(command="language", description=l10n.text("command-language")),
+            BotCommand(command="privacy", description=l10n.text("command-privacy")),
         ]
         await bot.set_my_commands(commands, scope=scope, language_code=locale)
 
@@ -78,6 +79,7 @@ async def serve(app: App, poller: Poller) -> None:
         asyncio.create_task(app.delivery.run(), name="delivery"),
         asyncio.create_task(app.broadcaster.run_forever(reporter), name="broadcaster"),
         asyncio.create_task(sync_library(app, stopping), name="library"),
+        asyncio.create_task(enforce_retention(app, stopping), name="retention"),
     ]
     log.info("polling started")
     try:
@@ -105,6 +107,19 @@ async def sync_library(app: App, stopping: asyncio.Event, every: float = 3.0) ->
                 log.info("issue %s added to the library", issue.issue)
         except Exception as error:  # noqa: BLE001 - try again at the next look
             log.warning("library sync failed: %s", type(error).__name__)
+
+
+async def enforce_retention(app: App, stopping: asyncio.Event, every: float = 6 * 3600) -> None:
+    """Purge expired ticket content at start and then every few hours."""
+    while not stopping.is_set():
+        try:
+            purged = await app.privacy.purge_expired()
+            if purged:
+                log.info("retention: purged the content of %d tickets", purged)
+        except Exception as error:  # noqa: BLE001 - try again at the next round
+            log.warning("retention run failed: %s", type(error).__name__)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), timeout=every)
 
 
 def create_poller(app: App) -> Poller:

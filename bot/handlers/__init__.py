@@ -11,6 +11,7 @@ from bot.handlers import (
     fallback,
     menu,
     moderation,
+    privacy,
     publishing,
     subscriptions,
     tickets,
@@ -32,6 +33,7 @@ def create_root_router(moderator_chat_id: int) -> Router:
     # - fallback catches what nothing else took.
     private.include_routers(
         moderation.create_private_refusals(),
+        privacy.create_router(),
         tickets.create_router(),
         subscriptions.create_router(),
         ask.create_router(),

@@ -36,6 +36,7 @@ class Job(StrEnum):
     DELIVER_ANSWER = "deliver_answer"
     EDIT_CARD = "edit_card"
     CLOSE_TOPIC = "close_topic"
+    REDACT = "redact"  # a moderators' copy of something forgotten or expired
 
 
 @dataclass

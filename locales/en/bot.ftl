@@ -110,6 +110,7 @@ help-text =
     /help — this help
     /language — change the language
     /subscribe, /unsubscribe — the monthly digest
+    /privacy — what we store; /mydata — your data; /forget — delete it
 
     For your safety: don't write your name, address, unit number or other details that identify you. You can delete this chat at any time.
 
@@ -319,3 +320,50 @@ broadcasts-item = { $issue } · { $state } · sent { $sent }/{ $total } · faile
 broadcasts-none = No broadcasts yet.
 broadcasts-done = finished
 broadcasts-running = in progress
+command-privacy = What we store and how to stay safe
+card-identity = 👤 <a href="tg://user?id={ $user_id }">user { $user_id }</a>
+card-redacted-forgotten = 🗑 Deleted at the user's request.
+card-redacted-expired = 🗑 The content of this ticket was deleted after the retention period.
+
+## Privacy
+
+privacy-text =
+    <b>Your privacy</b>
+
+    <b>What we store:</b> your Telegram id and the language of the bot; your questions, follow-ups and our answers; whether you are subscribed. We do not store your name, username or phone number.
+
+    <b>Who sees it:</b> the lawyers and volunteers of our moderators' group. They see your question under a number and a pseudonym (like “Reader 7F3A”), not your name or account.
+
+    <b>How long:</b> the text of answered and closed questions is deleted after { $days } days; only the counts stay, for statistics. /mydata shows what we have, and /forget deletes all of it at once.
+
+    <b>Stay safe:</b>
+    • turn on auto-delete for this chat (chat menu → Auto-delete), or delete the chat when you are done;
+    • in Telegram's Privacy settings, hide your phone number and set “Forwarded messages” to “Nobody”;
+    • don't write names, addresses or unit numbers — we don't need them to answer;
+    • if someone else may check your phone, protect Telegram with a passcode.
+mydata-text =
+    <b>What we store about you</b>
+
+    Language: { $language }
+    First contact: { $since }
+    Subscribed to the digest: { $subscribed }
+    Questions: { $tickets }
+    Stored texts of questions and answers: { $messages }
+    Digest issues sent to you: { $deliveries }
+    An unfinished dialog: { $dialog }
+
+    /forget deletes all of it.
+mydata-nothing = We store nothing about you.
+mydata-yes = yes
+mydata-no = no
+forget-confirm =
+    <b>Delete everything we store about you?</b>
+
+    Your questions and our answers, your subscription and your settings will be deleted at once and for good; the moderators' copies will be marked as deleted. This cannot be undone.
+forget-yes = 🗑 Yes, delete everything
+forget-no = ✖️ No, keep it
+forget-kept = Nothing was deleted.
+forget-done =
+    ✅ Done: we have deleted everything we stored about you.
+
+    Please also delete this chat on your side (chat menu → Delete chat), so that nothing stays on your phone.
