@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Locale = Literal["ru", "en"]
@@ -50,6 +51,14 @@ class Settings(BaseSettings):
     outbox_retry_base: float = Field(default=1.0, gt=0)
     outbox_retry_max: float = Field(default=300.0, gt=0)
 
+    # Webhook mode (polling when WEBHOOK_URL is empty)
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    # Inside a container the server must listen on every interface.
+    webhook_host: str = "0.0.0.0"  # noqa: S104
+    webhook_port: int = Field(default=8080, ge=0, le=65535)
+    webhook_path: str = "/telegram/webhook"
+
     # Privacy
     show_user_identity: bool = False
     retention_days: int = Field(default=90, ge=1)
@@ -62,6 +71,22 @@ class Settings(BaseSettings):
     # How long a process holds a broadcast without renewing; after a crash the next
     # process takes over once it has expired.
     broadcast_lease: float = Field(default=30.0, ge=1)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's rule for secret_token: 1-256 characters A-Z, a-z, 0-9, _ and -.
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{16,256}", value.get_secret_value()
+        ):
+            raise ValueError("must be 16-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
+        return self
 
     def pseudonym_key(self) -> bytes:
         """The key of the pseudonyms moderators see. Without PSEUDONYM_SECRET it is
@@ -93,7 +118,9 @@ class SettingsError(Exception):
 
 def describe_validation_error(error: ValidationError) -> str:
     first = error.errors()[0]
-    name = ".".join(str(part) for part in first["loc"]).upper() or "settings"
+    if not first["loc"]:  # a rule across settings: its message names them
+        return "setting " + str(first["msg"]).removeprefix("Value error, ")
+    name = ".".join(str(part) for part in first["loc"]).upper()
     if first["type"] == "missing":
         return f"setting {name} is required but not set"
     # Never echo the input: it may be the token.

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 import time
+from collections.abc import AsyncIterator
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -18,6 +19,7 @@ from bot.config import Settings
 from bot.factory import App, open_app
 from bot.i18n import SUPPORTED_LOCALES, Localizations
 from bot.polling import Poller
+from bot.webhook import WebhookServer
 
 log = logging.getLogger(__name__)
 
@@ -53,21 +55,32 @@ async def set_moderator_commands(bot: Bot, localizations: Localizations, chat_id
 
 async def prepare(app: App) -> None:
     """What must happen before the first update is taken."""
-    await app.bot.delete_webhook(drop_pending_updates=False)
+    settings = app.settings
+    if settings.webhook_url:
+        assert settings.webhook_secret is not None
+        await app.bot.set_webhook(
+            settings.webhook_url,
+            secret_token=settings.webhook_secret.get_secret_value(),
+            allowed_updates=app.dp.resolve_used_update_types(),
+            drop_pending_updates=False,
+        )
+    else:
+        await app.bot.delete_webhook(drop_pending_updates=False)
     await set_commands(app.bot, app.localizations)
     try:
-        await set_moderator_commands(app.bot, app.localizations, app.settings.moderator_chat_id)
+        await set_moderator_commands(app.bot, app.localizations, settings.moderator_chat_id)
     except TelegramAPIError as error:
         # The bot may not be in the group yet; questions wait in the outbox meanwhile.
         log.warning("cannot set the moderators' commands: %s", type(error).__name__)
 
 
-async def serve(app: App, poller: Poller) -> None:
-    """Take updates and carry out the outbox until the poller is stopped."""
+@contextlib.asynccontextmanager
+async def services(app: App) -> AsyncIterator[None]:
+    """Start-up, and the background work beside the updates: the outbox, broadcasts,
+    the library sync and retention. Unfinished outbox jobs (a post or an answer from
+    before a crash) and unfinished broadcasts resume at once."""
     await prepare(app)
     await app.dp.emit_startup(bot=app.bot, **app.dp.workflow_data)
-    # Unfinished outbox jobs (a post or an answer from before a crash) and unfinished
-    # broadcasts resume at once.
     reporter = GroupProgressReporter(
         app.bot,
         app.broadcasts,
@@ -81,9 +94,8 @@ async def serve(app: App, poller: Poller) -> None:
         asyncio.create_task(sync_library(app, stopping), name="library"),
         asyncio.create_task(enforce_retention(app, stopping), name="retention"),
     ]
-    log.info("polling started")
     try:
-        await poller.run()
+        yield
     finally:
         app.delivery.stop()
         app.broadcaster.stop()
@@ -91,7 +103,28 @@ async def serve(app: App, poller: Poller) -> None:
         await asyncio.gather(*background, return_exceptions=True)
         await app.dp.emit_shutdown(bot=app.bot, **app.dp.workflow_data)
         await app.dp.storage.close()
-        log.info("polling stopped")
+
+
+async def serve(app: App, poller: Poller) -> None:
+    """Long polling until the poller is stopped."""
+    async with services(app):
+        log.info("polling started")
+        try:
+            await poller.run()
+        finally:
+            log.info("polling stopped")
+
+
+async def serve_webhook(app: App, stop: asyncio.Event) -> None:
+    """The webhook server until `stop` is set."""
+    server = WebhookServer(app)
+    async with services(app):
+        await server.start(app.settings.webhook_host, app.settings.webhook_port)
+        try:
+            await stop.wait()
+        finally:
+            await server.stop()
+            log.info("webhook server stopped")
 
 
 async def sync_library(app: App, stopping: asyncio.Event, every: float = 3.0) -> None:
@@ -135,12 +168,19 @@ def create_poller(app: App) -> Poller:
 async def run(settings: Settings, *, session: AiohttpSession | None = None) -> None:
     """Run until SIGTERM/SIGINT: then stop taking updates, finish the ones in hand, close."""
     async with open_app(settings, session=session) as app:
-        poller = create_poller(app)
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, poller.stop)
+        if settings.webhook_url:
+            stop = asyncio.Event()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, stop.set)
+            main = serve_webhook(app, stop)
+        else:
+            poller = create_poller(app)
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, poller.stop)
+            main = serve(app, poller)
         try:
-            await serve(app, poller)
+            await main
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)

@@ -63,13 +63,17 @@ async def test_my_data_shows_what_is_stored(live: App, telegram: FakeTelegram) -
     assert "Сохранённых текстов вопросов и ответов: 1" in text
 
 
-async def test_forget_deletes_everything_in_one_go_and_redacts_the_cards(live: App, telegram: FakeTelegram) -> None:
+async def test_forget_deletes_everything_in_one_go_and_redacts_the_cards(
+    live: App, telegram: FakeTelegram
+) -> None:
     card_id, _ = await answered_ticket(live, telegram)
     await feed(live, private_message(USER, "/subscribe"))
     await feed(live, private_message(USER, "/forget"))
     confirm = to_user(telegram, "sendMessage")[-1]
     assert confirm.params["text"].startswith("<b>Удалить всё, что мы о вас храним?</b>")
-    assert [b["callback_data"] for row in confirm.params["reply_markup"]["inline_keyboard"] for b in row] == ["fg:confirm", "fg:cancel"]
+    assert [
+        b["callback_data"] for row in confirm.params["reply_markup"]["inline_keyboard"] for b in row
+    ] == ["fg:confirm", "fg:cancel"]
 
     await feed(live, callback(USER, "fg:cancel", callback_id="keep"))
     assert await count(live, "tickets") == 1
@@ -79,11 +83,23 @@ async def test_forget_deletes_everything_in_one_go_and_redacts_the_cards(live: A
     done = telegram.calls_of("editMessageText")[0]
     assert done.params["text"].startswith("✅ Готово: мы удалили всё")
     assert "удалите и этот чат" in done.params["text"]
-    for table in ("users", "tickets", "ticket_messages", "group_messages", "user_messages", "subscriptions", "deliveries", "fsm_state"):
+    for table in (
+        "users",
+        "tickets",
+        "ticket_messages",
+        "group_messages",
+        "user_messages",
+        "subscriptions",
+        "deliveries",
+        "fsm_state",
+    ):
         assert await count(live, table) == 0, table
     await settle(live)
     redacted = telegram.calls_of("editMessageText")[-1]
-    assert (redacted.params["chat_id"], redacted.params["message_id"]) == (MODERATOR_CHAT_ID, card_id)
+    assert (redacted.params["chat_id"], redacted.params["message_id"]) == (
+        MODERATOR_CHAT_ID,
+        card_id,
+    )
     assert redacted.params["text"] == "🗑 Удалено по просьбе пользователя."
     assert "reply_markup" not in redacted.params
     deleted = [c.params["message_id"] for c in telegram.calls_of("deleteMessage")]
@@ -91,11 +107,15 @@ async def test_forget_deletes_everything_in_one_go_and_redacts_the_cards(live: A
     assert all(c.params["chat_id"] == MODERATOR_CHAT_ID for c in telegram.calls_of("deleteMessage"))
 
 
-async def test_retention_purges_old_answered_tickets_but_keeps_counts(live: App, telegram: FakeTelegram) -> None:
+async def test_retention_purges_old_answered_tickets_but_keeps_counts(
+    live: App, telegram: FakeTelegram
+) -> None:
     card_id, _ = await answered_ticket(live, telegram)
     await live.db.write("UPDATE tickets SET first_answer_at = first_answer_at - 91 * 86400")
     assert await live.privacy.purge_expired() == 1
-    row = await live.db.fetch_one("SELECT count(*), count(text), count(file_id) FROM ticket_messages")
+    row = await live.db.fetch_one(
+        "SELECT count(*), count(text), count(file_id) FROM ticket_messages"
+    )
     assert row is not None
     assert tuple(row) == (2, 0, 0)
     ticket = await live.db.fetch_one("SELECT state, purged_at IS NOT NULL FROM tickets")
@@ -103,14 +123,19 @@ async def test_retention_purges_old_answered_tickets_but_keeps_counts(live: App,
     assert tuple(ticket) == ("answered", 1)
     await settle(live)
     redacted = telegram.calls_of("editMessageText")[-1]
-    assert (redacted.params["chat_id"], redacted.params["message_id"]) == (MODERATOR_CHAT_ID, card_id)
+    assert (redacted.params["chat_id"], redacted.params["message_id"]) == (
+        MODERATOR_CHAT_ID,
+        card_id,
+    )
     assert redacted.params["text"] == "🗑 Содержание обращения удалено по истечении срока хранения."
     stats = await live.questions.stats()
     assert stats.by_state == {"answered": 1}
     assert await live.privacy.purge_expired() == 0  # once
 
 
-async def test_identity_is_shown_only_when_the_setting_says_so(telegram: FakeTelegram, tmp_path: Path) -> None:
+async def test_identity_is_shown_only_when_the_setting_says_so(
+    telegram: FakeTelegram, tmp_path: Path
+) -> None:
     for show, expected in ((False, False), (True, True)):
         telegram.clear()
         settings = make_settings(telegram, tmp_path / str(show), show_user_identity=show)
@@ -121,7 +146,9 @@ async def test_identity_is_shown_only_when_the_setting_says_so(telegram: FakeTel
             assert (str(USER) in card.params["text"]) is expected
 
 
-async def test_no_user_text_id_or_name_in_logs_at_info(live: App, telegram: FakeTelegram, caplog: pytest.LogCaptureFixture) -> None:
+async def test_no_user_text_id_or_name_in_logs_at_info(
+    live: App, telegram: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     await feed(live, private_message(USER, "/start", first_name="Sergei", username="sergei_secret"))
     key = await ask(live, telegram, SECRET_TEXT)
@@ -129,7 +156,16 @@ async def test_no_user_text_id_or_name_in_logs_at_info(live: App, telegram: Fake
     await send(live, key)
     await settle(live)
     card_id = message_id_of(telegram, to_group(telegram)[0])
-    await feed(live, group_message(MODERATOR_CHAT_ID, MOD_A, "Ответ: обратитесь в суд по месту жительства", reply_to_message_id=card_id, first_name="Olga"))
+    await feed(
+        live,
+        group_message(
+            MODERATOR_CHAT_ID,
+            MOD_A,
+            "Ответ: обратитесь в суд по месту жительства",
+            reply_to_message_id=card_id,
+            first_name="Olga",
+        ),
+    )
     await telegram.wait_for_call("copyMessage", chat_id=USER)
     await feed(live, private_message(USER, "/frobnicate " + SECRET_TEXT))
     await feed(live, callback(USER, "garbage:" + str(USER)))
@@ -137,12 +173,28 @@ async def test_no_user_text_id_or_name_in_logs_at_info(live: App, telegram: Fake
     assert informative, "the flow logs something at INFO or above"
     for record in informative:
         line = record.getMessage() + (record.exc_text or "")
-        for secret in (SECRET_TEXT, "Петров", str(USER), "Sergei", "sergei_secret", "обратитесь в суд", "4242:TEST"):
+        for secret in (
+            SECRET_TEXT,
+            "Петров",
+            str(USER),
+            "Sergei",
+            "sergei_secret",
+            "обратитесь в суд",
+            "4242:TEST",
+        ):
             assert secret not in line, (secret, line)
 
 
-async def test_flood_control_on_a_menu_answer_is_waited_out(app: App, telegram: FakeTelegram) -> None:
-    telegram.fail_next("sendMessage", status=429, description="Too Many Requests: retry after 1", retry_after=1, chat_id=USER)
+async def test_flood_control_on_a_menu_answer_is_waited_out(
+    app: App, telegram: FakeTelegram
+) -> None:
+    telegram.fail_next(
+        "sendMessage",
+        status=429,
+        description="Too Many Requests: retry after 1",
+        retry_after=1,
+        chat_id=USER,
+    )
     await feed(app, private_message(USER, "/start"))
     attempts = telegram.calls_of("sendMessage")
     assert [c.failed for c in attempts] == [True, False]
