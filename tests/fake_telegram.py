@@ -272,6 +272,8 @@ class FakeTelegram:
         self._messages: dict[tuple[int, int], _Stored] = {}
         self._failures: dict[str, list[_Failure]] = {}
         self._drops: dict[str, int] = {}
+        self._holds: list[tuple[str, int | None, asyncio.Event]] = []
+        self.held: list[ApiCall] = []
         self._limits: list[tuple[_Window, Callable[[int], Any]]] = []
         self._file_counter = itertools.count(1)
         # Replaced by a fresh Event on every change, so waiters wake without polling and a
@@ -406,6 +408,36 @@ class FakeTelegram:
             _Failure(status, description, retry_after, times, chat_id)
         )
 
+    def hold_next(self, method: str, *, chat_id: int | None = None) -> asyncio.Event:
+        """The next such call waits unanswered and unapplied until the returned event is
+        set. If the client goes away first (the bot process was killed), the call is
+        never applied: as if it had not reached Telegram. Held calls are in `held`."""
+        release = asyncio.Event()
+        self._holds.append((method, chat_id, release))
+        return release
+
+    async def _hold(self, request: web.Request, call: ApiCall) -> bool:
+        """True to go on with the call, False if the client went away while held."""
+        matching = [
+            index
+            for index, (method, chat_id, _) in enumerate(self._holds)
+            if method == call.method and chat_id in (None, call.params.get("chat_id"))
+        ]
+        if not matching:
+            return True
+        release = self._holds.pop(matching[0])[2]
+        self.held.append(call)
+        self._notify()
+        while not release.is_set():
+            transport = request.transport
+            if transport is None or transport.is_closing():
+                call.failed, call.error = True, "abandoned: the client went away while held"
+                self._record(call)
+                return False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(release.wait(), 0.02)
+        return True
+
     def drop_connection_next(self, method: str, times: int = 1) -> None:
         self._drops[method] = self._drops.get(method, 0) + times
 
@@ -471,6 +503,8 @@ class FakeTelegram:
                 request.transport.close()
             return web.Response()
 
+        if record and self._holds and not await self._hold(request, call):
+            return web.Response(status=499)
         try:
             self._check_injected_failure(method, params)
             if not record:

@@ -51,7 +51,7 @@ async def test_click_through_over_real_polling(telegram: FakeTelegram, tmp_path:
         assert [c.params.get("language_code") for c in commands] == [None, "ru", "en"]
         assert commands[0].params["scope"] == {"type": "all_private_chats"}
         names = [c["command"] for c in commands[2].params["commands"]]
-        assert names == ["start", "ask", "help", "language"]
+        assert names == ["start", "ask", "help", "language", "privacy"]
         assert moderators.params["scope"] == {"type": "chat", "chat_id": MODERATOR_CHAT_ID}
         names = [c["command"] for c in moderators.params["commands"]]
         assert names == [

@@ -13,7 +13,7 @@ from bot.callbacks import Nav, Screen, parse_screen
 from bot.content import Library
 from bot.i18n import L10n
 from bot.screens import View, home, render
-from bot.states import Browsing
+from bot.states import AskQuestion, Browsing
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +22,12 @@ async def remember(state: FSMContext, view: View) -> None:
     """Store the screen the user is on, so a stale click or a restart can restore it."""
     await state.set_state(Browsing.menu)
     await state.update_data(screen=view.screen.pack())
+
+
+async def in_dialog(state: FSMContext) -> bool:
+    """Writing a question: /help or /language must not end the dialog."""
+    current = await state.get_state()
+    return current is not None and current.startswith(f"{AskQuestion.__name__}:")
 
 
 async def current_view(state: FSMContext, l10n: L10n, library: Library) -> View:

@@ -10,7 +10,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import screens
 from bot.callbacks import ArticleView, Nav, SetLanguage, TopicCard
 from bot.content import Library
-from bot.handlers.common import current_view, send_view, show_view
+from bot.handlers.common import current_view, in_dialog, send_view, show_view
 from bot.i18n import SUPPORTED_LOCALES, L10n, Localizations
 from bot.services.users import UserService
 
@@ -32,11 +32,19 @@ async def start(
 
 
 async def help_command(message: Message, state: FSMContext, l10n: L10n) -> None:
-    await send_view(message, state, screens.help_screen(l10n))
+    view = screens.help_screen(l10n)
+    if await in_dialog(state):
+        await message.answer(view.text)  # the draft stays open
+        return
+    await send_view(message, state, view)
 
 
 async def language_command(message: Message, state: FSMContext, l10n: L10n) -> None:
-    await send_view(message, state, screens.language(l10n))
+    view = screens.language(l10n)
+    if await in_dialog(state):
+        await message.answer(view.text, reply_markup=view.markup)
+        return
+    await send_view(message, state, view)
 
 
 async def navigate(
@@ -84,7 +92,8 @@ async def set_language(
         return
     await users.set_locale(callback.from_user.id, callback_data.locale)
     chosen = localizations.get(callback_data.locale)
-    await show_view(callback, state, screens.language(chosen))
+    keep_dialog = await in_dialog(state)
+    await show_view(callback, state, screens.language(chosen), is_menu=not keep_dialog)
     await callback.answer(chosen.text("language-changed"))
 
 

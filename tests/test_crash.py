@@ -1,0 +1,221 @@
+"""SIGKILL at the worst moments of the ask → answer and broadcast flows: after a restart
+nothing acknowledged is lost and nothing is sent twice."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.factory import open_app
+from tests.conftest import MODERATOR_CHAT_ID, TOKEN, make_settings
+from tests.fake_telegram import ApiCall, FakeTelegram, callback, group_message, private_message
+
+USER, MODERATOR = 3001, 3002
+
+
+class BotProcess:
+    """`python -m bot` against the fake, killed or stopped like in production."""
+
+    def __init__(self, telegram: FakeTelegram, tmp_path: Path, **extra: str) -> None:
+        self.env = {
+            **os.environ, "BOT_TOKEN": TOKEN, "MODERATOR_CHAT_ID": str(MODERATOR_CHAT_ID),
+            "TELEGRAM_API_URL": telegram.url, "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+            "POLLING_TIMEOUT": "1", "OUTBOX_RETRY_BASE": "0.1", "BROADCAST_LEASE": "1",
+            "BROADCAST_RATE": "100", "PSEUDONYM_SECRET": "crash-test-secret", **extra,
+        }  # fmt: skip
+        self.cwd = tmp_path
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=self.cwd, env=self.env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+
+    async def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        await asyncio.wait_for(self.process.wait(), 10)
+
+    async def stop(self) -> None:
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            _, stderr = await asyncio.wait_for(self.process.communicate(), 30)
+            assert self.process.returncode == 0, stderr.decode()
+
+
+def delivered(telegram: FakeTelegram, method: str, chat_id: int, starts: str = "") -> list[ApiCall]:
+    return [
+        c for c in telegram.calls_of(method)
+        if c.params.get("chat_id") == chat_id and not c.failed and str(c.params.get("text", "")).startswith(starts)
+    ]  # fmt: skip
+
+
+async def test_kill_during_the_group_post_and_during_the_answer(
+    telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    bot = BotProcess(telegram, tmp_path)
+    await bot.start()
+    try:
+        telegram.push_update(private_message(USER, "/start"))
+        telegram.push_update(callback(USER, "nav:ask", callback_id="a1"))
+        telegram.push_update(private_message(USER, "Можно ли отказаться от призыва по убеждениям?"))
+        preview = await telegram.wait_for(
+            lambda calls: any("dr:send:" in str(c.params.get("reply_markup")) for c in calls),
+            timeout=20,
+        )
+        markup: Any = next(
+            c for c in preview if "dr:send:" in str(c.params.get("reply_markup"))
+        ).params["reply_markup"]
+        send_data = markup["inline_keyboard"][0][0]["callback_data"]
+
+        # 1. Killed while the card is on its way to the group (after "received").
+        telegram.hold_next("sendMessage", chat_id=MODERATOR_CHAT_ID)
+        telegram.push_update(callback(USER, send_data, callback_id="send"))
+        await telegram.wait_for(lambda _: bool(telegram.held), timeout=10)
+        assert any(
+            "Получили — вопрос №1" in str(c.params.get("text"))
+            for c in telegram.calls_of("editMessageText")
+        )
+        await bot.kill()
+    finally:
+        await bot.stop()
+
+    await bot.start()
+    try:
+        await telegram.wait_for(
+            lambda _: len(delivered(telegram, "sendMessage", MODERATOR_CHAT_ID, "<b>#1</b>")) == 1,
+            timeout=20,
+        )
+        card = delivered(telegram, "sendMessage", MODERATOR_CHAT_ID, "<b>#1</b>")[0]
+        card_id = len(
+            [
+                c
+                for c in telegram.calls
+                if c.params.get("chat_id") == MODERATOR_CHAT_ID
+                and c.method == "sendMessage"
+                and not c.failed
+            ]
+        )
+        assert card is not None
+
+        # 2. Killed while the answer is on its way to the user.
+        telegram.hold_next("copyMessage", chat_id=USER)
+        telegram.push_update(
+            group_message(
+                MODERATOR_CHAT_ID,
+                MODERATOR,
+                "Да: подайте заявление на АГС.",
+                reply_to_message_id=card_id,
+            )
+        )
+        await telegram.wait_for(lambda _: len(telegram.held) == 2, timeout=10)
+        await bot.kill()
+    finally:
+        await bot.stop()
+
+    await bot.start()
+    try:
+        await telegram.wait_for(
+            lambda _: len(delivered(telegram, "copyMessage", USER)) == 1, timeout=20
+        )
+        await telegram.wait_for(
+            lambda _: len(delivered(telegram, "sendMessage", USER, "⬆️")) == 1, timeout=20
+        )
+    finally:
+        await bot.stop()
+    assert (
+        len(delivered(telegram, "sendMessage", MODERATOR_CHAT_ID, "<b>#1</b>")) == 1
+    )  # the card once
+    assert len(delivered(telegram, "copyMessage", USER)) == 1  # the answer once
+    assert [c.error for c in telegram.held] == ["abandoned: the client went away while held"] * 2
+
+
+async def test_kill_before_the_user_is_told_received(
+    telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    bot = BotProcess(telegram, tmp_path)
+    await bot.start()
+    try:
+        telegram.push_update(private_message(USER, "/ask"))
+        telegram.push_update(private_message(USER, "Что делать с повесткой?"))
+        preview = await telegram.wait_for(
+            lambda calls: any("dr:send:" in str(c.params.get("reply_markup")) for c in calls),
+            timeout=20,
+        )
+        markup: Any = next(
+            c for c in preview if "dr:send:" in str(c.params.get("reply_markup"))
+        ).params["reply_markup"]
+        telegram.hold_next("editMessageText", chat_id=USER)  # the "received" message
+        telegram.push_update(
+            callback(USER, markup["inline_keyboard"][0][0]["callback_data"], callback_id="s")
+        )
+        await telegram.wait_for(lambda _: bool(telegram.held), timeout=10)
+        await bot.kill()
+    finally:
+        await bot.stop()
+    await bot.start()
+    try:
+        # The Send is redelivered (never confirmed): it finds the stored ticket.
+        again = await telegram.wait_for(
+            lambda calls: any(
+                c.method == "answerCallbackQuery"
+                and c.params.get("callback_query_id") == "s"
+                and not c.failed
+                for c in calls
+            ),
+            timeout=20,
+        )
+        answer = [
+            c
+            for c in again
+            if c.method == "answerCallbackQuery" and c.params.get("callback_query_id") == "s"
+        ][-1]
+        assert answer.params["text"] == "Этот вопрос уже отправлен — №1."
+        await telegram.wait_for(
+            lambda _: len(delivered(telegram, "sendMessage", MODERATOR_CHAT_ID, "<b>#1</b>")) == 1,
+            timeout=20,
+        )
+    finally:
+        await bot.stop()
+    assert len(delivered(telegram, "sendMessage", MODERATOR_CHAT_ID, "<b>#")) == 1
+
+
+async def test_kill_mid_broadcast(telegram: FakeTelegram, tmp_path: Path) -> None:
+    subscribers = [4001, 4002, 4003, 4004, 4005, 4006]
+    settings = make_settings(telegram, tmp_path)
+    async with open_app(settings) as app:
+        for user_id in subscribers:
+            await app.users.locale_of(user_id, "ru")
+            await app.subscriptions.subscribe(user_id)
+        issue = app.library.issue("2023-09")
+        assert issue is not None
+        assert (await app.broadcasts.publish(issue)).recipients == len(subscribers)
+    telegram.hold_next("sendMessage", chat_id=4004)
+    bot = BotProcess(telegram, tmp_path)
+    await bot.start()
+    try:
+        await telegram.wait_for(lambda _: bool(telegram.held), timeout=20)
+        await bot.kill()
+    finally:
+        await bot.stop()
+    await bot.start()
+    try:
+        await telegram.wait_for(
+            lambda _: all(
+                len(delivered(telegram, "sendMessage", u, "📰")) >= 1 for u in subscribers
+            ),
+            timeout=20,
+        )
+    finally:
+        await bot.stop()
+    for user_id in subscribers:
+        assert len(delivered(telegram, "sendMessage", user_id, "📰")) == 1, user_id
+    async with open_app(settings) as app:
+        rows = await app.db.fetch_all("SELECT state, count(*) FROM deliveries GROUP BY state")
+        assert [tuple(r) for r in rows] == [("sent", len(subscribers))]
