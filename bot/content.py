@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -185,6 +186,9 @@ class ArticleRef:
     article: Article
 
 
+_LIBRARY_SERIALS = itertools.count(1)
+
+
 @dataclass
 class Library:
     """Every topic and issue, indexed for the menus; issues newest first."""
@@ -194,9 +198,13 @@ class Library:
 
     def __post_init__(self) -> None:
         self._topics = {t.slug: t for t in self.topics}
+        # (serial, version) names this content exactly: screens are cached by it.
+        self.serial = next(_LIBRARY_SERIALS)
+        self.version = 0
         self._reindex()
 
     def _reindex(self) -> None:
+        self.version += 1
         self.issues.sort(key=lambda i: (i.date, i.issue), reverse=True)
         self._issues = {i.issue: i for i in self.issues}
         by_topic: dict[str, list[ArticleRef]] = {slug: [] for slug in self._topics}

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -44,28 +45,25 @@ class _Postpone(Exception):
 
 
 class GroupPacer:
-    """A token bucket: bursts of `per_minute`, then one message every 60/per_minute s."""
+    """At most `per_minute` sends in any 60 seconds, the way Telegram counts a group's
+    limit: a send waits until the oldest of the last `per_minute` is a minute old."""
 
     def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
-        self.tokens = self.capacity
+        self.per_minute = per_minute
         self.clock = clock
-        self.updated = clock()
+        self.sent: deque[float] = deque(maxlen=per_minute)
 
     def delay(self) -> float:
-        now = self.clock()
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+        if len(self.sent) < self.per_minute:
+            return 0.0
+        return max(0.0, self.sent[0] + 60.0 - self.clock())
 
     async def acquire(self) -> None:
-        """Wait for a token (the group lane is the only caller, so no one else takes it)."""
+        """The group lane is the only caller, so nobody takes the slot meanwhile."""
         wait = self.delay()
         if wait > 0:
             await asyncio.sleep(wait)
-            self.delay()
-        self.tokens -= 1
+        self.sent.append(self.clock())
 
 
 @dataclass(frozen=True)

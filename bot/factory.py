@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
@@ -45,7 +45,7 @@ from bot.services.updates import UpdateLog
 from bot.services.users import UserService
 
 
-def create_bot(settings: Settings, session: AiohttpSession | None = None) -> Bot:
+def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
     if session is None:
         session = MultipartSession(
             api=TelegramAPIServer.from_base(settings.telegram_api_url),
@@ -121,7 +121,7 @@ class App:
 
 @asynccontextmanager
 async def open_app(
-    settings: Settings, *, session: AiohttpSession | None = None
+    settings: Settings, *, session: BaseSession | None = None
 ) -> AsyncIterator[App]:
     """Load content (fails fast on broken files), open and migrate the database, build
     the bot and the dispatcher; close all of it on exit."""

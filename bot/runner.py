@@ -10,7 +10,7 @@ import time
 from collections.abc import AsyncIterator
 
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 
@@ -165,7 +165,7 @@ def create_poller(app: App) -> Poller:
     )
 
 
-async def run(settings: Settings, *, session: AiohttpSession | None = None) -> None:
+async def run(settings: Settings, *, session: BaseSession | None = None) -> None:
     """Run until SIGTERM/SIGINT: then stop taking updates, finish the ones in hand, close."""
     async with open_app(settings, session=session) as app:
         loop = asyncio.get_running_loop()
