@@ -120,9 +120,7 @@ class App:
 
 
 @asynccontextmanager
-async def open_app(
-    settings: Settings, *, session: BaseSession | None = None
-) -> AsyncIterator[App]:
+async def open_app(settings: Settings, *, session: BaseSession | None = None) -> AsyncIterator[App]:
     """Load content (fails fast on broken files), open and migrate the database, build
     the bot and the dispatcher; close all of it on exit."""
     library = load_library(settings.content_dir)
