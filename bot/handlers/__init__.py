@@ -26,18 +26,20 @@ def create_root_router(moderator_chat_id: int) -> Router:
     private.edited_message.filter(PrivateChat())
     private.callback_query.filter(PrivateChat())
     # Order matters:
-    # - moderator commands are refused here before anything reads them as text;
-    # - menus (commands, navigation) work in every state;
-    # - replies to answers are follow-ups even while a new draft is open;
-    # - the draft takes every other message while a question is being written;
+    # - the menus first: most updates are menu clicks and commands, and aiogram tries
+    #   routers in order (each one tried costs filter checks); their Nav filter leaves
+    #   the screens of the other features to those features;
+    # - replies to answers are follow-ups even while a new draft is open, so tickets
+    #   come before ask, whose draft handler takes every other message in its states;
+    # - moderator commands are refused in private chats before the fallback;
     # - fallback catches what nothing else took.
     private.include_routers(
-        moderation.create_private_refusals(),
-        privacy.create_router(),
+        menu.create_router(),
         tickets.create_router(),
         subscriptions.create_router(),
         ask.create_router(),
-        menu.create_router(),
+        privacy.create_router(),
+        moderation.create_private_refusals(),
         fallback.create_router(),
     )
 

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot import screens
-from bot.callbacks import ArticleView, Nav, SetLanguage, TopicCard
+from bot.callbacks import ArticleView, Nav, Screen, SetLanguage, TopicCard
 from bot.content import Library
 from bot.handlers.common import current_view, in_dialog, send_view, show_view
 from bot.i18n import SUPPORTED_LOCALES, L10n, Localizations
 from bot.services.users import UserService
 
 DEEP_LINK_TOPIC = "topic_"
+# The screens this module draws; Ask, Subscription and My questions belong to their
+# features' routers.
+MENU_SCREENS = frozenset(
+    {Screen.HOME, Screen.TOPICS, Screen.LATEST, Screen.LANGUAGE, Screen.ABOUT, Screen.HELP}
+)
 
 
 async def start(
@@ -104,7 +109,7 @@ def create_router() -> Router:
     router.message.register(start, CommandStart())
     router.message.register(help_command, Command("help"))
     router.message.register(language_command, Command("language"))
-    router.callback_query.register(navigate, Nav.filter())
+    router.callback_query.register(navigate, Nav.filter(F.screen.in_(MENU_SCREENS)))
     router.callback_query.register(open_item, TopicCard.filter())
     router.callback_query.register(open_item, ArticleView.filter())
     router.callback_query.register(set_language, SetLanguage.filter())
