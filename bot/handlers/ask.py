@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import screens
 from bot.callbacks import AskAbout, DraftAction, Nav, Screen
 from bot.content import Library
-from bot.handlers.common import content_of, send_view, show_view
+from bot.handlers.common import Content, content_of, send_view, show_view
 from bot.handlers.fallback import LooksLikeCommand
 from bot.i18n import L10n
 from bot.services.questions import Draft, QuestionService, Refusal, Refused
@@ -59,6 +59,21 @@ async def ask_command(
     await message.answer(view.text, reply_markup=view.markup)
 
 
+async def accepted_content(
+    message: Message, l10n: L10n, questions: QuestionService
+) -> Content | None:
+    """What a user's message brings to a question, or None after telling them why not
+    (over the flood limit, or a sticker, location, poll...)."""
+    assert message.from_user is not None
+    if not questions.take_flood_slot(message.from_user.id):
+        await message.answer(l10n.text("ask-flood"))
+        return None
+    content = content_of(message)
+    if content is None:
+        await message.answer(l10n.text("ask-text-please"))
+    return content
+
+
 async def draft_message(
     message: Message, state: FSMContext, l10n: L10n, questions: QuestionService
 ) -> None:
@@ -75,12 +90,8 @@ async def draft_message(
             return  # the rest of an album: only its first item is kept, as we said
         await state.update_data(album=message.media_group_id)
         notes.append(l10n.text("ask-album-first-only"))
-    if not questions.take_flood_slot(message.from_user.id):
-        await message.answer(l10n.text("ask-flood"))
-        return
-    content = content_of(message)
+    content = await accepted_content(message, l10n, questions)
     if content is None:
-        await message.answer(l10n.text("ask-text-please"))
         return
     if content.file_id is not None:
         if draft.file_id is not None:

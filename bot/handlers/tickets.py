@@ -11,7 +11,8 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import screens
 from bot.callbacks import MyTicket, Nav, Screen, TicketFeedback
-from bot.handlers.common import content_of, show_view
+from bot.handlers.ask import accepted_content
+from bot.handlers.common import show_view
 from bot.i18n import L10n
 from bot.services.questions import QuestionService, Refused
 
@@ -77,12 +78,8 @@ async def feedback(
 
 async def follow_up(message: Message, ticket: Any, l10n: L10n, questions: QuestionService) -> None:
     assert message.from_user is not None
-    if not questions.take_flood_slot(message.from_user.id):
-        await message.answer(l10n.text("ask-flood"))
-        return
-    content = content_of(message)
+    content = await accepted_content(message, l10n, questions)
     if content is None:
-        await message.answer(l10n.text("ask-text-please"))
         return
     try:
         await questions.follow_up(
