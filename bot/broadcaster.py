@@ -130,7 +130,11 @@ class Broadcaster:
     ) -> None:
         """Take unfinished broadcasts one by one (also those left by a dead process)."""
         while not self._stopping.is_set():
-            issue = await self.service.claim()
+            try:
+                issue = await self.service.claim()
+            except Exception as error:  # noqa: BLE001 - the database was busy: look again
+                log.error("broadcasts: cannot look for work: %s", type(error).__name__)
+                issue = None
             if issue is None:
                 self._wake.clear()
                 if self._stopping.is_set():  # stop() may have come just before the clear
@@ -138,7 +142,10 @@ class Broadcaster:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=idle)
                 continue
-            await self.run(issue, on_progress)
+            try:
+                await self.run(issue, on_progress)
+            except Exception as error:  # noqa: BLE001 - released; taken again at the next look
+                log.error("broadcast %s stopped: %s", issue, type(error).__name__)
 
     async def run(self, issue: str, on_progress: ProgressCallback | None = None) -> Progress:
         """Send one broadcast until nothing is pending (or stop()); the lease must be held."""

@@ -126,22 +126,30 @@ class Delivery:
 
     async def _lane(self, lane: str) -> None:
         while not self._stopping.is_set():
-            self._wake[lane].clear()
-            if self._stopping.is_set():  # stop() may have come just before the clear
-                break
-            pause = self._paused_until[lane] - time.time()
-            if pause > 0:
-                await self._sleep(lane, pause)
-                continue
-            jobs = await self.ledger.due(lane)
-            if not jobs:
-                next_at = await self.ledger.next_due_at(lane)
-                await self._sleep(lane, 3600 if next_at is None else next_at - time.time())
-                continue
-            for job in jobs:
-                if self._stopping.is_set() or self._paused_until[lane] > time.time():
-                    break
-                await self._run(lane, job)
+            try:
+                await self._lane_round(lane)
+            except Exception as error:  # noqa: BLE001 - the database, mostly: keep the lane alive
+                log.error("outbox %s lane: %s; going on in 1 s", lane, type(error).__name__)
+                await self._sleep(lane, 1.0)
+
+    async def _lane_round(self, lane: str) -> None:
+        """One look at the lane: sleep until something is due, or run what is due."""
+        self._wake[lane].clear()
+        if self._stopping.is_set():  # stop() may have come just before the clear
+            return
+        pause = self._paused_until[lane] - time.time()
+        if pause > 0:
+            await self._sleep(lane, pause)
+            return
+        jobs = await self.ledger.due(lane)
+        if not jobs:
+            next_at = await self.ledger.next_due_at(lane)
+            await self._sleep(lane, 3600 if next_at is None else next_at - time.time())
+            return
+        for job in jobs:
+            if self._stopping.is_set() or self._paused_until[lane] > time.time():
+                return
+            await self._run(lane, job)
 
     async def _sleep(self, lane: str, seconds: float) -> None:
         if seconds <= 0:

@@ -128,7 +128,15 @@ class Poller:
             if updates is None:
                 break
             if updates:
-                await self.handle_batch(updates)
+                try:
+                    await self.handle_batch(updates)
+                except Exception as error:  # noqa: BLE001 - e.g. the database was busy
+                    # Not confirmed: the same batch comes again, and what was handled
+                    # before the failure is recognised by its recorded id.
+                    delay = next(backoff)
+                    log.error("a batch failed (%s); retry in %.1f s", type(error).__name__, delay)
+                    await self._pause(delay)
+                    continue
                 offset = updates[-1].update_id + 1
         if offset is not None:
             await self._confirm(offset)
