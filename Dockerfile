@@ -19,6 +19,8 @@ RUN pip install . && mkdir -p /app/data && chown -R bot:bot /app/data
 
 USER bot
 VOLUME ["/app/data"]
+# Webhook mode only (WEBHOOK_URL set): the webhook server and GET /healthz.
+EXPOSE 8080
 # The database lives in the volume; digest content and texts are part of the image.
 ENV DATABASE_PATH=/app/data/consult-bot.sqlite3 \
     CONTENT_DIR=/app/content \
