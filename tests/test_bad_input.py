@@ -16,7 +16,7 @@ from tests.fake_telegram import (
 )
 from tests.test_menus import MAIN_MENU, USER, click, data_of, fsm_screen
 
-STALE_RU = "Эта кнопка устарела — вот где вы сейчас."
+STALE_RU = "Эта кнопка больше не действует. Показываю текущий экран."
 
 
 async def open_topic(app: App, telegram: FakeTelegram, slug: str = "passport") -> None:
@@ -111,17 +111,21 @@ async def test_sticker_voice_and_text_in_a_menu(app: App, telegram: FakeTelegram
         telegram.clear()
         await feed(app, private_message(USER, None, **extra))
         hint, screen = telegram.calls_of("sendMessage")
-        assert hint.params["text"] == "Я работаю с кнопками. Вот где вы сейчас:"
+        assert hint.params["text"].startswith(
+            "Я понимаю только кнопки, поэтому это сообщение никому не передано."
+        )
         assert data_of(screen.params["reply_markup"]) == MAIN_MENU
     telegram.clear()
     await feed(app, private_message(USER, "можно ли отказаться от службы?"))
-    assert telegram.calls_of("sendMessage")[0].params["text"].startswith("Я работаю с кнопками.")
+    assert telegram.calls_of("sendMessage")[0].params["text"].startswith("Я понимаю только кнопки")
 
 
 async def test_edited_message_gets_a_clear_answer(app: App, telegram: FakeTelegram) -> None:
     await feed(app, edited_private_message(USER, "исправленный текст", message_id=100))
     (call,) = telegram.calls_of("sendMessage")
-    assert call.params["text"].startswith("Я не вижу правок")
+    assert call.params["text"].startswith(
+        "Исправления в уже отправленных сообщениях до меня не доходят"
+    )
 
 
 async def test_message_not_modified_is_harmless(app: App, telegram: FakeTelegram) -> None:

@@ -127,8 +127,8 @@ async def test_publish_preview_confirm_and_delivery_in_each_language(
     assert texts[2] == "Предпросмотр (en):"
     assert texts[3].startswith("📰 <b>MCO digest — October 2023</b>")
     assert (
-        texts[4] == "Отправить выпуск 2023-10 5 подписчикам (ru: 3, en: 2)?"
-        or texts[4] == "Отправить выпуск 2023-10 5 подписчикам (ru: 2, en: 3)?"
+        texts[4] == "Отправить выпуск 2023-10 подписчикам? Получателей: 5 (ru: 3, en: 2)."
+        or texts[4] == "Отправить выпуск 2023-10 подписчикам? Получателей: 5 (ru: 2, en: 3)."
     )
     confirm = telegram.calls_of("sendMessage")[4]
     assert data_of(confirm.params["reply_markup"]) == ["pub:confirm:2023-10", "pub:cancel:2023-10"]

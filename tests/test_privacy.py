@@ -45,7 +45,9 @@ async def test_privacy_statement(app: App, telegram: FakeTelegram) -> None:
     await feed(app, private_message(USER, "/privacy"))
     (answer,) = telegram.calls_of("sendMessage")
     assert answer.params["text"].startswith("<b>Ваша конфиденциальность</b>")
-    assert "удаляются через 90 дн." in answer.params["text"]
+    assert (
+        "удаляется через 90 дней после ответа юриста или закрытия вопроса" in answer.params["text"]
+    )
     assert "автоудаление" in answer.params["text"]
 
 

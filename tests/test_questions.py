@@ -133,7 +133,7 @@ async def test_question_reaches_moderators_and_the_answer_comes_back(
     card = await posted_card(telegram)
     reader = pseudonym(app.settings.pseudonym_key(), USER)
     assert card.params["text"].startswith(
-        f"<b>#1</b> · Читатель {reader}\nТема: — · Язык: ru\nСтатус: 🆕 новый"
+        f"<b>#1</b> · Читатель {reader}\nТема: — · Язык: ru\nСтатус: 🆕 новое"
     )
     assert QUESTION in card.params["text"]
     for secret in ("Ivan", "ivan_private", str(USER)):

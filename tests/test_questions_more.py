@@ -41,25 +41,27 @@ TEXT_PLEASE = (
     "Такое сообщение я принять не могу. Пожалуйста, напишите вопрос текстом "
     "(можно приложить фото, документ или голосовое сообщение)."
 )
-ALBUM_FIRST_ONLY = (
-    "Я сохранил только первый файл из альбома: к вопросу можно приложить одно вложение."
-)
-ONE_ATTACHMENT = "К вопросу можно приложить одно вложение — я оставил первое."
+ALBUM_FIRST_ONLY = "Из альбома я сохранил только первый файл: к вопросу можно приложить лишь один."
+ONE_ATTACHMENT = "К вопросу можно приложить только один файл — я оставил первый."
 # Fluent formats the number for ru: "12 000" with a no-break space.
 TOO_LONG = (
-    "Слишком длинно: вопрос может быть не длиннее 12\u00a0000 символов. Пожалуйста, сократите его."
+    "Вопрос получается слишком длинным: в нём может быть не больше 12\u00a0000 символов. "
+    "Последнее сообщение не добавлено — пожалуйста, отправьте его короче."
 )
 FLOOD = "Вы отправляете сообщения слишком часто. Подождите минуту и попробуйте снова."
-DRAFT_GONE = "Этот черновик уже неактуален."
+DRAFT_GONE = "Этот черновик больше не действует и не был отправлен юристу."
 EMPTY = "Вопрос пустой. Сначала напишите его."
 CANCELLED = "Отменено. Ничего не отправлено."
 TOO_MANY_ONE = (
     "У вас уже 1 вопрос ждёт ответа.\n\n"
-    "Дождитесь ответа юриста на один из них или закройте какой-нибудь в разделе «Мои вопросы»."
+    "Дождитесь ответа юриста или закройте один из вопросов в разделе «Мои вопросы»."
 )
-STALE = "Эта кнопка устарела — вот где вы сейчас."
+STALE = "Эта кнопка больше не действует. Показываю текущий экран."
 RATED = "Спасибо за отзыв!"
-FOLLOW_UP_CLOSED = "Этот вопрос уже закрыт. Если нужна ещё помощь, задайте новый вопрос."
+FOLLOW_UP_CLOSED = (
+    "Этот вопрос уже закрыт, поэтому ваше сообщение юристу не передано. "
+    "Если нужна ещё помощь, задайте новый вопрос."
+)
 MOD_ONLY_IN_GROUP = "Эта команда работает только в группе модераторов."
 TICKET_USAGE = "Как пользоваться: /ticket <номер>"
 CANNED_USAGE = (
@@ -319,7 +321,7 @@ async def test_forum_topic_is_closed_with_the_ticket(
         closed = await telegram.wait_for_call("closeForumTopic")
         assert closed.params == {"chat_id": MODERATOR_CHAT_ID, "message_thread_id": thread}
         edit = await telegram.wait_for_call("editMessageText", message_id=card_id)
-        assert "Статус: 🔒 закрыт" in edit.params["text"]
+        assert "Статус: 🔒 закрыто" in edit.params["text"]
         await settle(app)
         assert len(telegram.calls_of("closeForumTopic")) == 1
         assert (await row(app, "SELECT state FROM tickets WHERE id = 1")) == ("closed",)
@@ -815,7 +817,7 @@ async def test_user_closes_from_the_answer_footer(live: App, telegram: FakeTeleg
     edit = await telegram.wait_for_call(
         "editMessageText", chat_id=MODERATOR_CHAT_ID, message_id=card_id
     )
-    assert "Статус: 🔒 закрыт" in edit.params["text"]
+    assert "Статус: 🔒 закрыто" in edit.params["text"]
     assert data_of(edit.params["reply_markup"]) == ["mod:ban:1"]
     state, closed_at = await row(live, "SELECT state, closed_at FROM tickets WHERE id = 1")
     assert state == "closed"

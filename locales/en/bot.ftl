@@ -117,11 +117,11 @@ help-text =
 
 ## Odd input
 
-stale-button = This button is out of date — here is where you are.
+stale-button = This button no longer works. Here is the current screen.
 deep-link-unknown = That link is out of date. Here is the main menu.
 unknown-command = I don't know that command. Try /start or /help.
-fallback-use-buttons = I work with the buttons below. Here is where you are:
-edit-not-supported = I can't see edits of sent messages. Please send a new message instead.
+fallback-use-buttons = I only understand the buttons, so this message was not passed on to anyone. To ask a lawyer, tap “✍️ Ask a question”. Here is the current screen:
+edit-not-supported = Edits of messages you have already sent don't reach me — only the original text counts. If you wrote something about yourself by mistake, tap “✏️ Start over” (before the question is sent) or delete all your data with /forget.
 error-generic = Something went wrong on our side. Please try again.
 
 ## The command menu
@@ -155,14 +155,14 @@ ask-received =
 
     A lawyer will answer here, usually within a few days. You will find the question under “My questions”.
 ask-already-sent = This question has already been sent as #{ $id }.
-ask-draft-gone = This draft is no longer active.
+ask-draft-gone = This draft is no longer active and was not sent to a lawyer.
 ask-cancelled = Cancelled. Nothing was sent.
 ask-empty = The question is empty. Please write it first.
 ask-album-first-only = I kept only the first file of the album: a question can have one attachment.
 ask-one-attachment = A question can have one attachment; I kept the first one.
 ask-flood = You're sending messages very fast. Please wait a minute and try again.
 ask-text-please = I can't take this kind of message. Please write your question as text (you can attach a photo, document or voice message).
-ask-too-long = That's too long: a question can have up to { $limit } characters. Please shorten it.
+ask-too-long = The question is getting too long: it can have up to { $limit } characters. Your last message was not added — please send it shorter.
 ask-too-many =
     { $limit ->
         [one] You already have { $limit } question waiting for an answer.
@@ -208,7 +208,7 @@ answer-close = ✅ Close the question
 answer-rated = Thank you for the feedback!
 ticket-closed-by-user = Question #{ $id } is closed.
 follow-up-sent = Added to question #{ $id }. The lawyer will see it.
-follow-up-closed = This question is closed. If you need more help, please ask a new question.
+follow-up-closed = This question is closed, so your message was not passed on to the lawyer. If you need more help, please ask a new question.
 
 ## The moderators' group
 
@@ -302,7 +302,7 @@ publish-invalid =
     The issue file has problems:
     { $problems }
 publish-preview = Preview ({ $language }):
-publish-ask = Send issue { $issue } to { $total } subscribers (ru: { $ru }, en: { $en })?
+publish-ask = Send issue { $issue } to the subscribers? Recipients: { $total } (ru: { $ru }, en: { $en }).
 publish-confirm = ✅ Send
 publish-cancel = ✖️ Cancel
 publish-cancelled = Publishing of { $issue } cancelled.
@@ -334,7 +334,7 @@ privacy-text =
 
     <b>Who sees it:</b> the lawyers and volunteers of our moderators' group. They see your question under a number and a pseudonym (like “Reader 7F3A”), not your name or account.
 
-    <b>How long:</b> the text of answered and closed questions is deleted after { $days } days; only the counts stay, for statistics. /mydata shows what we have, and /forget deletes all of it at once.
+    <b>How long:</b> the conversation about a question (your messages and our answers) is deleted { $days } days after the lawyer's answer or the closing of the question; only dates and statuses stay, for statistics, without any text. /mydata shows what we have, and /forget deletes all of it at once.
 
     <b>Stay safe:</b>
     • turn on auto-delete for this chat (chat menu → Auto-delete), or delete the chat when you are done;
@@ -345,12 +345,12 @@ mydata-text =
     <b>What we store about you</b>
 
     Language: { $language }
-    First contact: { $since }
+    First opened the bot: { $since }
     Subscribed to the digest: { $subscribed }
     Questions: { $tickets }
     Stored texts of questions and answers: { $messages }
     Digest issues sent to you: { $deliveries }
-    An unfinished dialog: { $dialog }
+    Saved chat state (the open screen, a draft question): { $dialog }
 
     /forget deletes all of it.
 mydata-nothing = We store nothing about you.
@@ -359,7 +359,7 @@ mydata-no = no
 forget-confirm =
     <b>Delete everything we store about you?</b>
 
-    Your questions and our answers, your subscription and your settings will be deleted at once and for good; the moderators' copies will be marked as deleted. This cannot be undone.
+    Your questions and our answers, your subscription and your settings will be deleted at once and for good; in the moderators' group the texts will be erased, leaving only a note that they were deleted. This cannot be undone.
 forget-yes = 🗑 Yes, delete everything
 forget-no = ✖️ No, keep it
 forget-kept = Nothing was deleted.
