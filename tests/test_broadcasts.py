@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import shutil
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ import yaml
 from bot.config import Settings
 from bot.factory import App, open_app
 from bot.publish import publish
-from tests.conftest import MODERATOR_CHAT_ID, ROOT, feed, make_settings
+from tests.conftest import MODERATOR_CHAT_ID, ROOT, TOKEN, feed, make_settings
 from tests.fake_telegram import ApiCall, FakeTelegram, callback, group_message, private_message
 from tests.test_menus import data_of
 
@@ -362,3 +364,36 @@ def test_publish_dry_run_prints_the_messages_and_the_counts(tmp_path: Path) -> N
             assert await app.db.fetch_one("SELECT 1 FROM broadcasts") is None
 
     asyncio.run(nothing_sent())
+
+
+async def test_publish_command_broadcasts_from_the_command_line(
+    telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    content = content_with_new_issue(tmp_path)
+    new_issue = tmp_path / "2023-10.yaml"
+    (content / "digests" / "2023-10.yaml").rename(
+        new_issue
+    )  # a file from the editor, outside digests/
+    settings = make_settings(telegram, tmp_path, content_dir=content)
+    async with open_app(settings) as app:
+        for user_id, locale in SUBSCRIBERS.items():
+            await app.users.locale_of(user_id, locale)
+            await app.subscriptions.subscribe(user_id)
+    env = {
+        **os.environ, "BOT_TOKEN": TOKEN, "MODERATOR_CHAT_ID": str(MODERATOR_CHAT_ID),
+        "TELEGRAM_API_URL": telegram.url, "DATABASE_PATH": str(settings.database_path),
+        "CONTENT_DIR": str(content), "BROADCAST_RATE": "100",
+    }  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "publish", str(new_issue), cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, stderr.decode()
+    out = stdout.decode()
+    assert "issue 2023-10 published: 5 recipients" in out
+    assert "broadcast 2023-10: sent 5, failed 0, blocked 0, left 0" in out
+    assert "[##############################] 5/5" in stderr.decode()  # the progress bar
+    assert (content / "digests" / "2023-10.yaml").exists()  # a restarted bot loads it too
+    for user_id in SUBSCRIBERS:
+        assert len(digests_to(telegram, user_id)) == 1
