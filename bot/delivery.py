@@ -26,7 +26,7 @@ from aiogram.exceptions import (
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
 
 from bot.callbacks import TicketFeedback
-from bot.cards import card_markup, card_text, split_text
+from bot.cards import PART_BUDGET, card_markup, card_text, split_text
 from bot.config import Settings
 from bot.content import CannedAnswer, Library
 from bot.http import retry_on_flood
@@ -316,10 +316,10 @@ class Delivery:
             else:
                 pieces.append(Piece("media", header, message.kind, message.file_id))
                 pieces += [
-                    Piece("text", text=p) for p in split_text(message.text or "", PART_FIRST)
+                    Piece("text", text=p) for p in split_text(message.text or "", PART_BUDGET)
                 ]
         else:
-            parts = split_text(f"{header}\n{message.text or ''}", PART_FIRST)
+            parts = split_text(f"{header}\n{message.text or ''}", PART_BUDGET)
             pieces += [Piece("text", text=part) for part in parts]
         await self._post_pieces(job, ticket, pieces, None)
 
@@ -436,9 +436,6 @@ class Delivery:
         if ticket is None:
             await self.ledger.finish(job, "ticket gone")
         return ticket
-
-
-PART_FIRST = 4000
 
 
 def feedback_markup(l10n: L10n, ticket_id: int) -> InlineKeyboardMarkup:

@@ -42,17 +42,18 @@ class SQLiteStorage(BaseStorage):
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
 
-    async def _store(self, key: StorageKey, record: FsmRecord) -> None:
-        built = self.key_builder.build(key)
+    async def _store(self, key: StorageKey, built: str, record: FsmRecord) -> None:
+        """Write only when the state or the data really changed."""
         if await self._load(built) == record:
             return
         await self.repo.put(built, key.user_id, key.chat_id, record.state, record.data)
         self._remember(built, record)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
-        current = await self._load(self.key_builder.build(key))
+        built = self.key_builder.build(key)
+        current = await self._load(built)
         value = state.state if isinstance(state, State) else state
-        await self._store(key, FsmRecord(value, current.data))
+        await self._store(key, built, FsmRecord(value, current.data))
 
     async def get_state(self, key: StorageKey) -> str | None:
         return (await self._load(self.key_builder.build(key))).state
@@ -61,8 +62,9 @@ class SQLiteStorage(BaseStorage):
         if not isinstance(data, dict):
             msg = f"Data must be a dict or dict-like object, got {type(data).__name__}"
             raise DataNotDictLikeError(msg)
-        current = await self._load(self.key_builder.build(key))
-        await self._store(key, FsmRecord(current.state, dict(data)))
+        built = self.key_builder.build(key)
+        current = await self._load(built)
+        await self._store(key, built, FsmRecord(current.state, dict(data)))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         return dict((await self._load(self.key_builder.build(key))).data)

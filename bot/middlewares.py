@@ -13,6 +13,15 @@ from bot.services.questions import QuestionService
 from bot.services.users import UserService
 
 
+def private_user(data: dict[str, Any]) -> User | None:
+    """The person behind an update in a private chat with the bot, if it is one."""
+    user: User | None = data.get("event_from_user")
+    chat: Chat | None = data.get("event_chat")
+    if user is None or user.is_bot or chat is None or chat.type != "private":
+        return None
+    return user
+
+
 class L10nMiddleware(BaseMiddleware):
     """Hands handlers `l10n` (and `locale`) in the user's language.
 
@@ -31,12 +40,12 @@ class L10nMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        user: User | None = data.get("event_from_user")
-        chat: Chat | None = data.get("event_chat")
-        if user is not None and not user.is_bot and chat is not None and chat.type == "private":
+        user = private_user(data)
+        sender: User | None = data.get("event_from_user")
+        if user is not None:
             locale = await self.users.locale_of(user.id, user.language_code)
-        elif user is not None and chat is None:
-            locale = locale_for_language_code(user.language_code)
+        elif sender is not None and data.get("event_chat") is None:  # an inline button
+            locale = locale_for_language_code(sender.language_code)
         else:
             locale = self.localizations.default_locale
         data["locale"] = locale
@@ -57,14 +66,11 @@ class BanMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        user: User | None = data.get("event_from_user")
-        chat: Chat | None = data.get("event_chat")
-        if user is None or chat is None or chat.type != "private":
-            return await handler(event, data)
-        if not self.questions.is_banned(user.id):
+        user = private_user(data)
+        if user is None or not self.questions.is_banned(user.id):
             return await handler(event, data)
         if await self.questions.should_tell_banned(user.id):
             l10n = self.localizations.get(locale_for_language_code(user.language_code))
             bot: Bot = data["bot"]
-            await bot.send_message(chat.id, l10n.text("banned-notice"))
+            await bot.send_message(user.id, l10n.text("banned-notice"))
         return None

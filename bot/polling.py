@@ -108,7 +108,6 @@ class Poller:
     async def run(self) -> None:
         backoff = Backoff(config=self.backoff_config)
         offset: int | None = None
-        await self.update_log.prune()
         while not self.stopping.is_set():
             try:
                 updates = await self._fetch(offset)

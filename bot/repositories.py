@@ -50,10 +50,6 @@ class UserRepository:
     async def set_locale(self, user_id: int, locale: str) -> None:
         await self.db.write("UPDATE users SET locale = ? WHERE id = ?", (locale, user_id))
 
-    async def count(self) -> int:
-        row = await self.db.fetch_one("SELECT count(*) FROM users")
-        return 0 if row is None else int(row[0])
-
 
 class FsmRepository:
     def __init__(self, db: Database) -> None:
@@ -136,10 +132,6 @@ class TicketRecord:
     created_at: int
     first_answer_at: int | None
     closed_at: int | None
-
-    @property
-    def is_open(self) -> bool:
-        return self.state in ("new", "claimed")
 
 
 def _ticket(row: Any) -> TicketRecord:
@@ -337,12 +329,6 @@ class TicketRepository:
             "VALUES (?, ?, ?)",
             (chat_id, message_id, ticket_id),
         )
-
-    async def group_messages(self, ticket_id: int) -> list[tuple[int, int]]:
-        rows = await self.db.fetch_all(
-            "SELECT chat_id, message_id FROM group_messages WHERE ticket_id = ?", (ticket_id,)
-        )
-        return [(row[0], row[1]) for row in rows]
 
     async def link_user_message(self, user_id: int, message_id: int, ticket_id: int) -> None:
         await self.db.write(

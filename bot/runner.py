@@ -143,12 +143,14 @@ async def sync_library(app: App, stopping: asyncio.Event, every: float = 3.0) ->
 
 
 async def enforce_retention(app: App, stopping: asyncio.Event, every: float = 6 * 3600) -> None:
-    """Purge expired ticket content at start and then every few hours."""
+    """At start and then every few hours: purge expired ticket content, and forget
+    handled update ids older than Telegram would redeliver (polling and webhook alike)."""
     while not stopping.is_set():
         try:
             purged = await app.privacy.purge_expired()
             if purged:
                 log.info("retention: purged the content of %d tickets", purged)
+            await app.update_log.prune()
         except Exception as error:  # noqa: BLE001 - try again at the next round
             log.warning("retention run failed: %s", type(error).__name__)
         with contextlib.suppress(TimeoutError):

@@ -68,6 +68,14 @@ async def subscribe_all(app: App) -> None:
         await feed(app, private_message(user_id, "/subscribe", language_code=language))
 
 
+async def publish_october(app: App) -> None:
+    """Every subscriber subscribed, and issue 2023-10 published to them (not yet sent)."""
+    await subscribe_all(app)
+    issue = app.library.issue("2023-10")
+    assert issue is not None
+    assert (await app.broadcasts.publish(issue)).recipients == len(SUBSCRIBERS)
+
+
 def digests_to(telegram: FakeTelegram, user_id: int) -> list[ApiCall]:
     return [c for c in telegram.calls_of("sendMessage") if c.params["chat_id"] == user_id
             and str(c.params.get("text", "")).startswith("📰") and not c.failed]  # fmt: skip
@@ -200,10 +208,7 @@ async def test_unsubscribe_button_under_a_digest(bapp: App, telegram: FakeTelegr
 async def test_flood_control_mid_broadcast_pauses_everyone(
     bapp: App, telegram: FakeTelegram
 ) -> None:
-    await subscribe_all(bapp)
-    issue = bapp.library.issue("2023-10")
-    assert issue is not None
-    await bapp.broadcasts.publish(issue)
+    await publish_october(bapp)
     telegram.clear()
     telegram.fail_next(
         "sendMessage",
@@ -224,10 +229,7 @@ async def test_flood_control_mid_broadcast_pauses_everyone(
 async def test_blocked_subscribers_are_unsubscribed_and_errors_retried(
     bapp: App, telegram: FakeTelegram
 ) -> None:
-    await subscribe_all(bapp)
-    issue = bapp.library.issue("2023-10")
-    assert issue is not None
-    await bapp.broadcasts.publish(issue)
+    await publish_october(bapp)
     telegram.clear()
     telegram.block_user(104)
     telegram.fail_next("sendMessage", status=502, description="Bad Gateway", chat_id=105, times=2)
@@ -397,3 +399,15 @@ async def test_publish_command_broadcasts_from_the_command_line(
     assert (content / "digests" / "2023-10.yaml").exists()  # a restarted bot loads it too
     for user_id in SUBSCRIBERS:
         assert len(digests_to(telegram, user_id)) == 1
+
+
+async def test_unsubscribe_on_the_subscription_screen(bapp: App, telegram: FakeTelegram) -> None:
+    await feed(bapp, private_message(101, "/subscribe"))
+    telegram.clear()
+    await feed(bapp, callback(101, "sub:off", message_id=2))
+    (screen,) = telegram.calls_of("editMessageText")
+    assert screen.params["text"].startswith("<b>Подписка</b>\n\nПодпишитесь")
+    assert data_of(screen.params["reply_markup"])[0] == "sub:on"
+    (answer,) = telegram.calls_of("answerCallbackQuery")
+    assert answer.params["text"] == "Вы отписались. Новые выпуски больше не придут."
+    assert await bapp.db.fetch_one("SELECT 1 FROM subscriptions") is None

@@ -68,3 +68,16 @@ async def test_cancel_in_a_dialog_drops_the_draft(app: App, telegram: FakeTelegr
     assert row is not None
     assert row[0] == "Browsing:menu"
     assert "черновик" not in row[1]
+
+
+async def test_language_while_writing_keeps_the_draft(app: App, telegram: FakeTelegram) -> None:
+    await feed(app, private_message(USER, "/ask"))
+    await feed(app, private_message(USER, "Первая часть"))
+    await feed(app, private_message(USER, "/language"))
+    await feed(app, callback(USER, "lg:en", message_id=3))
+    await feed(app, private_message(USER, "second part"))
+    state = await app.db.fetch_one("SELECT state FROM fsm_state WHERE user_id = ?", (USER,))
+    assert state is not None
+    assert state[0] == "AskQuestion:preview"
+    preview = telegram.calls_of("sendMessage")[-1]
+    assert preview.params["text"].startswith("<b>Your question:</b>\nПервая часть\n\nsecond part")

@@ -168,3 +168,12 @@ async def test_dialog_state_and_language_survive_a_restart(
         assert screen.params["text"].startswith("⚖️ <b>Courts and appeals</b>")
         assert "tp:courts:0" not in data_of(screen.params["reply_markup"])
         assert data_of(screen.params["reply_markup"])[-2:] == ["nav:topics", "nav:home"]
+
+
+async def test_handled_update_ids_are_forgotten_after_two_days(app: App) -> None:
+    await app.update_log.mark_handled([1, 2])
+    await app.db.write(
+        "UPDATE processed_updates SET processed_at = processed_at - 49 * 3600 WHERE update_id = 1"
+    )
+    assert await app.update_log.prune() == 1
+    assert await app.update_log.unseen([1, 2]) == [1]

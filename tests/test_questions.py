@@ -187,12 +187,14 @@ async def answered_ticket(app: App, telegram: FakeTelegram) -> tuple[int, int]:
     await settle(app)
     telegram.clear()
     await feed(app, group_message(MODERATOR_CHAT_ID, MOD_A, "Ответ", reply_to_message_id=card_id))
-    copy = await telegram.wait_for_call("copyMessage", chat_id=USER)
+    await telegram.wait_for_call("copyMessage", chat_id=USER)
     await telegram.wait_for_call("sendMessage", chat_id=USER)
+    await settle(app)
     copied = await row(
         app, "SELECT message_id FROM user_messages WHERE ticket_id = 1 ORDER BY message_id"
     )
-    assert copy is not None
+    # The fake numbers each chat's messages from 1: the menu, the preview, then the copy.
+    assert copied == (3,)
     return card_id, int(copied[0])
 
 
@@ -310,10 +312,14 @@ async def test_answer_to_a_user_who_blocked_the_bot(live: App, telegram: FakeTel
     await settle(live)
     telegram.block_user(USER)
     await feed(live, group_message(MODERATOR_CHAT_ID, MOD_A, "Ответ", reply_to_message_id=card_id))
-    edit = await telegram.wait_for(
+    await telegram.wait_for(
         lambda calls: any("заблокировал бота" in str(c.params.get("text")) for c in calls)
     )
-    assert edit
+    card = [
+        c for c in telegram.calls_of("editMessageText") if "заблокировал бота" in c.params["text"]
+    ]
+    assert (card[0].params["chat_id"], card[0].params["message_id"]) == (MODERATOR_CHAT_ID, card_id)
+    assert to_user(telegram, "copyMessage") == []  # refused, recorded as failed
     assert (await row(live, "SELECT unreachable FROM tickets WHERE id = 1")) == (1,)
     assert (await row(live, "SELECT last_error FROM outbox WHERE kind = 'deliver_answer'")) == (
         "blocked",
@@ -417,3 +423,21 @@ async def test_banned_user_is_told_once_then_ignored(live: App, telegram: FakeTe
     )
     assert await row(live, "SELECT count(*) FROM ticket_messages") == messages_before
     assert (await row(live, "SELECT notified FROM bans WHERE user_id = ?", USER)) == (1,)
+
+
+async def test_a_voice_question_reaches_the_group_as_voice(
+    live: App, telegram: FakeTelegram
+) -> None:
+    await feed(live, private_message(USER, "/ask"))
+    voice = {"file_id": "AwACAgIAA-voice", "file_unique_id": "v1", "duration": 12}
+    await feed(live, private_message(USER, None, voice=voice, caption="Послушайте, пожалуйста"))
+    preview = to_user(telegram, "sendMessage")[-1]
+    assert "📎 Вложение: голосовое сообщение" in preview.params["text"]
+    key = data_of(preview.params["reply_markup"])[0].removeprefix("dr:send:")
+    await send(live, key)
+    card = await posted_card(telegram)
+    assert "📎 Вложение: голосовое сообщение" in card.params["text"]
+    assert "Послушайте, пожалуйста" in card.params["text"]
+    sent = await telegram.wait_for_call("sendVoice", chat_id=MODERATOR_CHAT_ID)
+    assert sent.params["voice"] == "AwACAgIAA-voice"
+    assert sent.params["reply_parameters"]["message_id"] == message_id_of(telegram, card)

@@ -9,7 +9,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import Nav, Screen, parse_screen
+from bot.callbacks import parse_screen
 from bot.content import Library
 from bot.i18n import L10n
 from bot.screens import View, home, render
@@ -62,9 +62,6 @@ async def show_view(
         )
     if is_menu:
         await remember(state, view)
-
-
-HOME = Nav(screen=Screen.HOME)
 
 
 @dataclass(frozen=True, slots=True)

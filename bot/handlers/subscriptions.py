@@ -4,7 +4,7 @@ Unsubscribe button under every digest message."""
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
@@ -46,28 +46,27 @@ async def subscription_button(
             await callback.answer(l10n.text("subscription-stopped-digest"), show_alert=True)
 
 
-async def subscribe_command(
-    message: Message, state: FSMContext, l10n: L10n, subscriptions: SubscriptionService
+async def subscription_command(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    l10n: L10n,
+    subscriptions: SubscriptionService,
 ) -> None:
+    """/subscribe and /unsubscribe."""
     assert message.from_user is not None
-    await subscriptions.subscribe(message.from_user.id)
-    await message.answer(l10n.text("subscription-done"))
-    await send_view(message, state, screens.subscription(l10n, True))
-
-
-async def unsubscribe_command(
-    message: Message, state: FSMContext, l10n: L10n, subscriptions: SubscriptionService
-) -> None:
-    assert message.from_user is not None
-    await subscriptions.unsubscribe(message.from_user.id)
-    await message.answer(l10n.text("subscription-stopped"))
-    await send_view(message, state, screens.subscription(l10n, False))
+    subscribe = command.command == "subscribe"
+    if subscribe:
+        await subscriptions.subscribe(message.from_user.id)
+    else:
+        await subscriptions.unsubscribe(message.from_user.id)
+    await message.answer(l10n.text("subscription-done" if subscribe else "subscription-stopped"))
+    await send_view(message, state, screens.subscription(l10n, subscribe))
 
 
 def create_router() -> Router:
     router = Router(name=__name__)
     router.callback_query.register(subscription_screen, Nav.filter(F.screen == Screen.SUBSCRIPTION))
     router.callback_query.register(subscription_button, SubscriptionAction.filter())
-    router.message.register(subscribe_command, Command("subscribe"))
-    router.message.register(unsubscribe_command, Command("unsubscribe"))
+    router.message.register(subscription_command, Command("subscribe", "unsubscribe"))
     return router
