@@ -47,7 +47,7 @@ async def main(users: int, scale: int) -> None:
         async with open_app(settings) as app:
             ids = list(range(1, users + 1))
             for user_id in ids:  # each user has "Ask a question" open
-                await app.users.locale_of(user_id, "ru")
+                await app.services.users.locale_of(user_id, "ru")
                 key = StorageKey(bot_id=app.bot.id, chat_id=user_id, user_id=user_id)
                 await app.storage.set_state(key, AskQuestion.writing)
                 await app.storage.set_data(key, {"draft": Draft(key=f"k{user_id}").to_dict()})
@@ -63,20 +63,20 @@ async def main(users: int, scale: int) -> None:
             await feed_all(
                 [message(u, f"Вопрос номер {u}: можно ли отказаться от службы?") for u in ids]
             )
-            worker = asyncio.create_task(app.delivery.run())
+            worker = asyncio.create_task(app.outbox.run())
             t0 = time.perf_counter()
             await feed_all([click(u, f"dr:send:k{u}") for u in ids])
             stored = time.perf_counter() - t0
             row = await app.db.fetch_one("SELECT count(*) FROM tickets")
             tickets = int(row[0]) if row else 0
-            backlog = await app.delivery.ledger.pending("group")
+            backlog = await app.outbox.ledger.pending("group")
             async with asyncio.timeout(users / (20 * scale) * 60 * 3 + 60):
                 while fake.sent[MODERATORS] < tickets:
                     fake.changed.clear()
                     await fake.changed.wait()
             posted = time.perf_counter() - t0
-            await asyncio.wait_for(app.delivery.settle(), 30)
-            app.delivery.stop()
+            await asyncio.wait_for(app.outbox.settle(), 30)
+            app.outbox.stop()
             await worker
             unposted = await app.db.fetch_one(
                 "SELECT count(*) FROM tickets WHERE card_message_id IS NULL"

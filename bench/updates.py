@@ -53,7 +53,7 @@ HOT_QUERIES = {
     "open tickets of a user": "SELECT count(*) FROM tickets WHERE user_id = 5 AND state IN ('new', 'claimed')",
     "ticket of a group message": "SELECT id FROM tickets WHERE id = (SELECT ticket_id FROM group_messages WHERE chat_id = -1001 AND message_id = 5)",
     "ticket of an answer (follow-up)": "SELECT id FROM tickets WHERE id = (SELECT ticket_id FROM user_messages WHERE user_id = 5 AND message_id = 5)",
-    "handled update ids": "SELECT update_id FROM processed_updates WHERE update_id IN (1, 2, 3)",
+    "handled update ids": "SELECT update_id FROM inbox WHERE update_id IN (1, 2, 3)",
     "due outbox jobs": "SELECT id FROM outbox WHERE done_at IS NULL AND lane = 'group' AND next_attempt_at <= 0 ORDER BY next_attempt_at, id LIMIT 20",
     "due deliveries": "SELECT d.user_id FROM deliveries d JOIN users u ON u.id = d.user_id WHERE d.issue = '2023-09' AND d.state = 'pending' AND d.next_attempt_at <= 0 ORDER BY d.next_attempt_at LIMIT 64",
     "open queue": "SELECT id FROM tickets WHERE state IN ('new', 'claimed') ORDER BY created_at, id LIMIT 30",

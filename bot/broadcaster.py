@@ -30,7 +30,8 @@ from aiogram.types import InlineKeyboardMarkup
 from bot.content import Library
 from bot.http import retry_on_flood
 from bot.i18n import L10n, Localizations
-from bot.repositories import DeliveryRecord
+from bot.outbox.pacing import Pace, PaceSkipped, group_pace
+from bot.records import DeliveryRecord
 from bot.screens import digest_message
 from bot.services.broadcasts import BroadcastService
 
@@ -299,6 +300,7 @@ class GroupProgressReporter:
         self.service = service
         self.chat_id = chat_id
         self.l10n = l10n
+        self._last: dict[str, str] = {}
 
     def text(self, progress: Progress) -> str:
         return self.l10n.text(
@@ -314,17 +316,32 @@ class GroupProgressReporter:
         )
 
     async def __call__(self, progress: Progress) -> None:
+        # A courtesy: it takes a slot of the group's budget only if one is free now
+        # (the final report waits for one).
+        token = group_pace.set(Pace.INTERACTIVE if progress.finished else Pace.OPTIONAL)
+        try:
+            await self._report(progress)
+        except PaceSkipped:
+            pass
+        finally:
+            group_pace.reset(token)
+
+    async def _report(self, progress: Progress) -> None:
+        text = self.text(progress)
+        if self._last.get(progress.issue) == text:
+            return  # nothing moved: Telegram would refuse the edit as "not modified"
         try:
             record = await self.service.get(progress.issue)
             if record is not None and record.status_message_id is not None:
                 await self.bot.edit_message_text(
-                    text=self.text(progress),
+                    text=text,
                     chat_id=record.status_chat_id or self.chat_id,
                     message_id=record.status_message_id,
                 )
-                return
-            sent = await self.bot.send_message(self.chat_id, self.text(progress))
-            await self.service.set_status_message(progress.issue, self.chat_id, sent.message_id)
+            else:
+                sent = await self.bot.send_message(self.chat_id, text)
+                await self.service.set_status_message(progress.issue, self.chat_id, sent.message_id)
+            self._last[progress.issue] = text
         except TelegramAPIError as error:
             # Progress is a courtesy: never let it stop the broadcast.
             log.info("broadcast progress not shown: %s", type(error).__name__)

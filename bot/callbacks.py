@@ -78,8 +78,23 @@ class TicketFeedback(CallbackData, prefix="fb"):
 
 
 class ModAction(CallbackData, prefix="mod"):
-    action: str  # take | close | ban
+    # take | close | close-yes | ban | ban-yes | unban | reopen | back | none
+    action: str
     ticket: int
+
+
+class AddToTicket(CallbackData, prefix="add"):
+    """ "Add to the question" under the message that says it was received."""
+
+    ticket: int
+
+
+class DigestArticle(CallbackData, prefix="da"):
+    """An article button under a delivered digest issue: opens it as a new message, so
+    the issue (and its Unsubscribe button) stays in the chat."""
+
+    issue: str
+    slug: str
 
 
 class SubscriptionAction(CallbackData, prefix="sub"):

@@ -15,10 +15,20 @@ from bot.i18n import check_locales
 EXIT_CONFIG = 2
 
 
-def _setup_logging(level: str) -> None:
+# Third-party loggers that would print message texts, ids or SQL parameters at DEBUG
+# (aiosqlite logs every statement with its arguments): never below WARNING.
+QUIET_LOGGERS = ("aiosqlite", "asyncio", "aiohttp.access", "aiohttp.client", "aiohttp.server")
+
+
+def setup_logging(level: str) -> None:
     logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
     )
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 def check(content_dir: Path, locales_dir: Path) -> list[str]:
@@ -66,20 +76,25 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"consult-bot: {error}", file=sys.stderr)
         return EXIT_CONFIG
-    _setup_logging(args.log_level.upper())
+    setup_logging(args.log_level.upper())
     # Imported late: `check` must work without the bot's runtime.
+    from bot.lock import AlreadyServed
+    from bot.preflight import StartupError
     from bot.publish import publish
     from bot.runner import run
 
     try:
         if args.command == "publish":
-            _setup_logging("WARNING")
+            setup_logging("WARNING")
             return publish(settings, args.file, dry_run=args.dry_run)
         asyncio.run(run(settings))
     except ContentError as error:
         print("consult-bot: the content does not load:", file=sys.stderr)
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    except (StartupError, AlreadyServed) as error:
+        print(f"consult-bot: {error}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
         pass

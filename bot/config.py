@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,15 +41,24 @@ class Settings(BaseSettings):
     request_timeout: float = Field(default=60.0, gt=0)
     polling_timeout: int = Field(default=30, ge=0, le=50)
 
+    # The moderators' group speaks this language (cards, commands, errors).
+    group_locale: Locale = "ru"
+
     # Questions
-    pseudonym_secret: SecretStr | None = None
     max_open_tickets: int = Field(default=3, ge=1)
+    # New questions one user may send in 24 hours (closing one does not give it back).
+    questions_per_day: int = Field(default=5, ge=1)
     flood_messages_per_minute: int = Field(default=6, ge=1)
+    # Updates one user may send a minute before the rest are dropped unread (they are
+    # told once): a flood from one account must not slow anyone else down.
+    user_updates_per_minute: int = Field(default=30, ge=1)
     protect_answers: bool = False
     moderator_forum: bool = False
     group_messages_per_minute: int = Field(default=20, ge=1)
     outbox_retry_base: float = Field(default=1.0, gt=0)
     outbox_retry_max: float = Field(default=300.0, gt=0)
+    remind_unclaimed_hours: float = Field(default=24.0, gt=0)
+    remind_unanswered_hours: float = Field(default=48.0, gt=0)
 
     # Webhook mode (polling when WEBHOOK_URL is empty)
     webhook_url: str | None = None
@@ -57,11 +66,14 @@ class Settings(BaseSettings):
     # Inside a container the server must listen on every interface.
     webhook_host: str = "0.0.0.0"  # noqa: S104
     webhook_port: int = Field(default=8080, ge=0, le=65535)
-    webhook_path: str = "/telegram/webhook"
+    # Empty: the path of WEBHOOK_URL (so the bot serves where Telegram delivers).
+    webhook_path: str = ""
 
     # Privacy
     show_user_identity: bool = False
     retention_days: int = Field(default=90, ge=1)
+    # Abandoned drafts and dialog state (the screen a user was on) are deleted after this.
+    dialog_ttl_days: float = Field(default=3.0, gt=0)
 
     # Broadcasts
     broadcast_rate: float = Field(default=25.0, gt=0)
@@ -88,12 +100,29 @@ class Settings(BaseSettings):
             raise ValueError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
         return self
 
-    def pseudonym_key(self) -> bytes:
-        """The key of the pseudonyms moderators see. Without PSEUDONYM_SECRET it is
-        derived from the token, so rotating the token would rename every reader."""
-        if self.pseudonym_secret is not None:
-            return self.pseudonym_secret.get_secret_value().encode()
-        return hashlib.sha256(b"pseudonym:" + self.bot_token.get_secret_value().encode()).digest()
+    @property
+    def webhook_listen_path(self) -> str:
+        """Where the webhook server takes updates: WEBHOOK_PATH, or the path of
+        WEBHOOK_URL, so a URL ending in /hook is served at /hook."""
+        if self.webhook_path:
+            return self.webhook_path
+        path = urlsplit(self.webhook_url or "").path
+        return path if path and path != "/" else "/telegram/webhook"
+
+    @field_validator("moderator_chat_id")
+    @classmethod
+    def _group_id(cls, value: int) -> int:
+        # Groups and supergroups have negative ids; a positive one is a person.
+        if value >= 0:
+            raise ValueError("must be the id of a group (a negative number, like -100123…)")
+        return value
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _path_shape(cls, value: str) -> str:
+        if value and not value.startswith("/"):
+            raise ValueError("must start with /")
+        return value
 
     @field_validator("telegram_api_url")
     @classmethod

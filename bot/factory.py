@@ -18,40 +18,34 @@ from bot.broadcaster import Broadcaster
 from bot.config import Settings
 from bot.content import CannedAnswer, Library, load_canned, load_library
 from bot.db import Database
-from bot.delivery import Delivery
 from bot.fsm_storage import SQLiteStorage
 from bot.handlers import create_root_router
-from bot.http import MultipartSession, RetryAfterMiddleware
+from bot.http import MultipartSession, RetryAfterMiddleware, StaleCallbackMiddleware
 from bot.i18n import Localizations
+from bot.intake import Intake
 from bot.middlewares import BanMiddleware, L10nMiddleware
 from bot.moderators import ModeratorDirectory
-from bot.repositories import (
-    BanRepository,
-    BroadcastRepository,
-    FsmRepository,
-    OutboxRepository,
-    PrivacyRepository,
-    SubscriptionRepository,
-    TicketRepository,
-    UpdateLogRepository,
-    UserRepository,
-)
+from bot.outbox.group_jobs import GroupJobs
+from bot.outbox.jobs import build_outbox
+from bot.outbox.machine import Outbox
+from bot.outbox.pacing import GroupPacer, GroupPacing
+from bot.services import Services, build_services
 from bot.services.broadcasts import BroadcastService
-from bot.services.ledger import DeliveryLedger
 from bot.services.privacy import PrivacyService
 from bot.services.questions import QuestionService
-from bot.services.subscriptions import SubscriptionService
-from bot.services.updates import UpdateLog
-from bot.services.users import UserService
 
 
-def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
+def create_bot(settings: Settings, pacer: GroupPacer, session: BaseSession | None = None) -> Bot:
     if session is None:
         session = MultipartSession(
             api=TelegramAPIServer.from_base(settings.telegram_api_url),
             timeout=settings.request_timeout,
         )
+    # Outermost first: a late button answer is never made; a 429 on a handler's request
+    # is waited out; every message-making request to the group takes a slot of its pace.
+    session.middleware(StaleCallbackMiddleware())
     session.middleware(RetryAfterMiddleware())
+    session.middleware(GroupPacing(pacer, settings.moderator_chat_id))
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -61,18 +55,15 @@ def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
 
 def create_dispatcher(
     settings: Settings,
+    services: Services,
     *,
     storage: BaseStorage,
     library: Library,
     localizations: Localizations,
-    users: UserService,
-    questions: QuestionService,
     moderators: ModeratorDirectory,
     canned: dict[str, CannedAnswer],
-    subscriptions: SubscriptionService,
-    broadcasts: BroadcastService,
     broadcaster: Broadcaster,
-    privacy: PrivacyService,
+    group_jobs: GroupJobs,
 ) -> Dispatcher:
     """Long-lived dependencies go in as workflow data, available to every handler."""
     dp = Dispatcher(
@@ -82,18 +73,21 @@ def create_dispatcher(
         settings=settings,
         library=library,
         localizations=localizations,
-        users=users,
-        questions=questions,
+        users=services.users,
+        questions=services.questions,
         moderators=moderators,
         canned=canned,
-        subscriptions=subscriptions,
-        broadcasts=broadcasts,
+        subscriptions=services.subscriptions,
+        broadcasts=services.broadcasts,
         broadcaster=broadcaster,
-        privacy=privacy,
+        privacy=services.privacy,
+        counters=services.counters,
+        group_jobs=group_jobs,
     )
-    # Bans first: nothing of a banned user reaches the rest (not even first contact).
-    dp.update.outer_middleware(BanMiddleware(localizations, questions))
-    dp.update.outer_middleware(L10nMiddleware(localizations, users))
+    # Bans first: nothing of a banned user reaches the rest (not even first contact),
+    # except what lets them see and delete their data.
+    dp.update.outer_middleware(BanMiddleware(localizations, services.questions))
+    dp.update.outer_middleware(L10nMiddleware(localizations, services.users, settings))
     dp.include_router(create_root_router(settings.moderator_chat_id))
     return dp
 
@@ -107,16 +101,27 @@ class App:
     library: Library
     localizations: Localizations
     storage: SQLiteStorage
-    users: UserService
-    questions: QuestionService
-    delivery: Delivery
-    subscriptions: SubscriptionService
-    broadcasts: BroadcastService
+    services: Services
+    outbox: Outbox
+    group_jobs: GroupJobs
     broadcaster: Broadcaster
-    privacy: PrivacyService
-    update_log: UpdateLog
+    pacer: GroupPacer
+    intake: Intake
     bot: Bot
     dp: Dispatcher
+
+    # Short names for what the runner and the tests reach for most.
+    @property
+    def questions(self) -> QuestionService:
+        return self.services.questions
+
+    @property
+    def privacy(self) -> PrivacyService:
+        return self.services.privacy
+
+    @property
+    def broadcasts(self) -> BroadcastService:
+        return self.services.broadcasts
 
 
 @asynccontextmanager
@@ -131,39 +136,25 @@ async def open_app(settings: Settings, *, session: BaseSession | None = None) ->
     bot: Bot | None = None
     try:
         await db.migrate()
-        storage = SQLiteStorage(FsmRepository(db))
-        users = UserService(db, UserRepository(db))
-        tickets, outbox = TicketRepository(db), OutboxRepository(db)
-        questions = QuestionService(
-            db,
-            tickets,
-            outbox,
-            BanRepository(db),
-            pseudonym_key=settings.pseudonym_key(),
-            max_open_tickets=settings.max_open_tickets,
-            flood_per_minute=settings.flood_messages_per_minute,
+        storage_box: list[SQLiteStorage] = []
+        services = build_services(
+            db, settings,
+            pseudonym_words=localizations.get(settings.group_locale).words("pseudonym-words"),
+            forget_dialog_keys=lambda keys: storage_box[0].forget_keys(keys),
+        )  # fmt: skip
+        storage = SQLiteStorage(services.dialogs)
+        storage_box.append(storage)
+        await services.questions.load()
+        pacer = GroupPacer(settings.group_messages_per_minute)
+        bot = create_bot(settings, pacer, session)
+        outbox, group_jobs = build_outbox(
+            bot, services.ledger, services.questions, library, localizations, canned, settings
         )
-        await questions.load()
-        bot = create_bot(settings, session)
-        delivery = Delivery(
-            bot,
-            DeliveryLedger(db, outbox, tickets),
-            questions,
-            library,
-            localizations,
-            canned,
-            settings,
-        )
-        subscription_repo = SubscriptionRepository(db)
-        subscriptions = SubscriptionService(db, subscription_repo)
-        broadcasts = BroadcastService(
-            db, BroadcastRepository(db), subscription_repo, lease=settings.broadcast_lease
-        )
-        for issue, _ in await broadcasts.published_since(0):
+        for issue, _ in await services.broadcasts.published_since(0):
             library.add_issue(issue)  # published by a `publish` command: served like files
         broadcaster = Broadcaster(
             bot,
-            broadcasts,
+            services.broadcasts,
             library,
             localizations,
             rate=settings.broadcast_rate,
@@ -171,43 +162,36 @@ async def open_app(settings: Settings, *, session: BaseSession | None = None) ->
             retry_base=settings.broadcast_retry_base,
             progress_every=settings.broadcast_progress_every,
         )
-        privacy = PrivacyService(
-            db,
-            PrivacyRepository(db),
-            outbox,
-            forget_dialog=storage.forget_user,
-            forget_cached=users.forget_cached,
-            retention_days=settings.retention_days,
-        )
-        privacy.on_enqueue(delivery.wake)
+        services.privacy.on_enqueue(outbox.wake)
         dp = create_dispatcher(
             settings,
+            services,
             storage=storage,
             library=library,
             localizations=localizations,
-            users=users,
-            questions=questions,
             moderators=ModeratorDirectory(settings.moderator_chat_id),
             canned=canned,
-            subscriptions=subscriptions,
-            broadcasts=broadcasts,
             broadcaster=broadcaster,
-            privacy=privacy,
+            group_jobs=group_jobs,
         )
+        intake = Intake(
+            bot, dp, services.inbox, localizations,
+            moderator_chat_id=settings.moderator_chat_id,
+            group_locale=settings.group_locale,
+            updates_per_minute=settings.user_updates_per_minute,
+        )  # fmt: skip
         yield App(
             settings=settings,
             db=db,
             library=library,
             localizations=localizations,
             storage=storage,
-            users=users,
-            questions=questions,
-            delivery=delivery,
-            subscriptions=subscriptions,
-            broadcasts=broadcasts,
+            services=services,
+            outbox=outbox,
+            group_jobs=group_jobs,
             broadcaster=broadcaster,
-            privacy=privacy,
-            update_log=UpdateLog(db, UpdateLogRepository(db)),
+            pacer=pacer,
+            intake=intake,
             bot=bot,
             dp=dp,
         )

@@ -8,20 +8,21 @@ once the user is warm, and a write happens only when the state or data really ch
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
 
-from bot.repositories import FsmRecord, FsmRepository
+from bot.records import FsmRecord
+from bot.services.dialogs import DialogStates
 
 _EMPTY = FsmRecord(state=None, data={})
 
 
 class SQLiteStorage(BaseStorage):
-    def __init__(self, repo: FsmRepository, *, cache_size: int = 50_000) -> None:
+    def __init__(self, repo: DialogStates, *, cache_size: int = 50_000) -> None:
         self.repo = repo
         self.key_builder = DefaultKeyBuilder(with_destiny=True)
         self._cache: OrderedDict[str, FsmRecord] = OrderedDict()
@@ -69,9 +70,9 @@ class SQLiteStorage(BaseStorage):
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         return dict((await self._load(self.key_builder.build(key))).data)
 
-    async def forget_user(self, user_id: int) -> None:
-        """Drop every state of a user (for /forget); the caller owns the transaction."""
-        for built in await self.repo.delete_user(user_id):
+    def forget_keys(self, keys: Iterable[str]) -> None:
+        """States deleted in the database (/forget, expiry) must not live on in the cache."""
+        for built in keys:
             self._cache.pop(built, None)
 
     async def close(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import time
 from typing import Any
 
 from aiogram import Bot
@@ -14,7 +15,7 @@ from aiogram.client.session.middlewares.base import (
     NextRequestMiddlewareType,
 )
 from aiogram.exceptions import TelegramRetryAfter
-from aiogram.methods import Response, TelegramMethod
+from aiogram.methods import AnswerCallbackQuery, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import InputFile
 from aiohttp import FormData
@@ -83,3 +84,32 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
                     error.retry_after,
                 )
                 await asyncio.sleep(error.retry_after)
+
+
+# Telegram refuses an answer to a button press after about 15 seconds ("query is too
+# old"). The intake sets this deadline for the update it hands a handler; an answer
+# past it (the update waited out a fault, or was replayed after a restart) is not made.
+CALLBACK_ANSWER_WINDOW = 12.0
+callback_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "callback_deadline", default=None
+)
+
+
+class StaleCallbackMiddleware(BaseRequestMiddleware):
+    """Skips answerCallbackQuery past the update's deadline: Telegram would reject it."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        deadline = callback_deadline.get()
+        if (
+            isinstance(method, AnswerCallbackQuery)
+            and deadline is not None
+            and time.time() > deadline
+        ):
+            log.debug("a late answer to a button press was not sent")
+            return Response[TelegramType](ok=True, result=True)
+        return await make_request(bot, method)

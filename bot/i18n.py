@@ -80,6 +80,10 @@ class L10n:
         log.warning("text %s is missing", key)
         return key
 
+    def words(self, key: str) -> list[str]:
+        """A text that is a list of words (e.g. the words pseudonyms are made of)."""
+        return self.text(key).split()
+
 
 _PLACEHOLDER = "\x00{}\x00"
 
@@ -204,7 +208,14 @@ DYNAMIC_KEYS = (
     *(f"kind-{k}" for k in ("text", "photo", "document", "voice", "video", "audio")),
     "kind-animation", "kind-other",
     *(f"{p}-{d}" for p in ("thread", "mod-history") for d in ("question", "follow_up", "answer")),
-    "about-text", "help-text", "ask-too-many", "banned-notice", "follow-up-closed",
+    *(f"mod-{what}-{why}" for what in ("ticket", "reply")
+      for why in ("forgotten", "expired")),
+    "mod-ticket-gone", "mod-reply-unknown", "forum-topic-forgotten", "forum-topic-expired",
+    "card-confirm-close", "card-confirm-ban", "closed-unanswered", "post-failed-notice",
+    "mod-history-note", "ask-daily-budget", "kind-album",
+    *(f"command-{name}" for name in ("start", "ask", "search", "help", "language", "privacy",
+      "queue", "ticket", "stats", "note", "canned", "ban", "unban", "publish", "broadcasts")),
+    "about-text", "help-text", "ask-too-many", "banned-notice", "follow-up-gone",
     "my-questions-title", "my-questions-empty", "subscription-active", "subscription-inactive",
     "broadcast-status", "broadcast-done", "broadcasts-done", "broadcasts-running",
     "publish-confirm", "publish-cancel", "card-redacted-forgotten", "card-redacted-expired",

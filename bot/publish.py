@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from bot.broadcaster import Progress, format_eta
+from bot.broadcaster import GroupProgressReporter, Progress, format_eta
 from bot.config import Settings
 from bot.content import Issue, load_issue, load_topics
 from bot.factory import open_app
@@ -73,8 +73,15 @@ async def _publish(settings: Settings, issue: Issue, *, dry_run: bool, out: Text
         else:
             print(f"issue {issue.issue} published: {result.recipients} recipients", file=out)
 
+        # The moderators see the same progress as for /publish in the group.
+        reporter = GroupProgressReporter(
+            app.bot, app.broadcasts, settings.moderator_chat_id,
+            app.localizations.get(settings.group_locale),
+        )  # fmt: skip
+
         async def show(progress: Progress) -> None:
             print("\r" + progress_line(progress), end="", file=sys.stderr, flush=True)
+            await reporter(progress)
 
         claimed = await app.broadcasts.claim()
         if claimed is None:

@@ -8,16 +8,21 @@ stale click.
 from __future__ import annotations
 
 import functools
+import hashlib
+import html
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import (
+    AddToTicket,
     ArticleView,
     AskAbout,
+    DigestArticle,
     DraftAction,
     MyTicket,
     Nav,
@@ -29,7 +34,7 @@ from bot.callbacks import (
 )
 from bot.content import Article, ArticleRef, Issue, Library
 from bot.i18n import SUPPORTED_LOCALES, Html, L10n
-from bot.repositories import TicketMessageRecord, TicketRecord
+from bot.records import TicketMessageRecord, TicketRecord
 from bot.services.questions import Draft
 
 # A topic card holds as many summaries as fit in one message, with room to spare.
@@ -82,11 +87,29 @@ def memoized(func: Callable[_P, _R]) -> Callable[_P, _R]:
     return wrapper
 
 
+_TAG = re.compile(r"<[^>]+>")
+
+
+def plain_text(markup_text: str) -> str:
+    """What Telegram shows of an HTML text (and returns as message.text)."""
+    return html.unescape(_TAG.sub("", markup_text)).strip()
+
+
 @dataclass(frozen=True, slots=True)
 class View:
     text: str
     markup: InlineKeyboardMarkup
     screen: CallbackData  # what to remember as the user's current screen
+    # What the screen shows, to tell whether a message shows it already.
+    digest: str = field(init=False)
+    plain: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        body = self.text + self.markup.model_dump_json(exclude_none=True)
+        object.__setattr__(
+            self, "digest", hashlib.blake2b(body.encode(), digest_size=8).hexdigest()
+        )
+        object.__setattr__(self, "plain", plain_text(self.text))
 
 
 def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
@@ -95,6 +118,10 @@ def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
 
 def _short(text: str) -> str:
     return text if len(text) <= BUTTON_TEXT_LIMIT else text[: BUTTON_TEXT_LIMIT - 1] + "…"
+
+
+def _article_label(article: Article, locale: str) -> str:
+    return _short(article.title.get(locale))
 
 
 def _back_home(l10n: L10n, back: CallbackData) -> list[InlineKeyboardButton]:
@@ -181,7 +208,7 @@ def topic_card(l10n: L10n, library: Library, slug: str, page: int = 0) -> View |
     for i in shown:
         ref = refs[i]
         data = ArticleView(issue=ref.issue.issue, slug=ref.article.slug, origin=slug, page=page)
-        kb.row(_button("📄 " + _short(ref.article.title.get(locale)), data))
+        kb.row(_button("📄 " + _article_label(ref.article, locale), data))
     paging = []
     if page > 0:
         paging.append(_button(l10n.text("nav-newer"), TopicCard(slug=slug, page=page - 1)))
@@ -243,7 +270,7 @@ def latest(l10n: L10n, library: Library) -> View:
     )
     for item in issue.articles:
         data = ArticleView(issue=issue.issue, slug=item.slug)
-        kb.row(_button("📄 " + _short(item.title.get(locale)), data))
+        kb.row(_button("📄 " + _article_label(item, locale), data))
     kb.row(*_back_home(l10n, Nav(screen=Screen.HOME)))
     return View(text, kb.as_markup(), Nav(screen=Screen.LATEST))
 
@@ -312,15 +339,31 @@ def ask_intro(l10n: L10n, draft_key: str, topic_name: str | None) -> View:
     return View(text, kb.as_markup(), Nav(screen=Screen.ASK))
 
 
-def ask_preview(l10n: L10n, draft: Draft, notes: list[str]) -> View:
+def ask_preview(
+    l10n: L10n, draft: Draft, notes: list[str], suggestions: list[ArticleRef] | None = None
+) -> View:
+    """The one preview of a draft (edited as the draft grows), with the articles that may
+    already answer it."""
     shown = draft.text
     if len(shown) > PREVIEW_BUDGET:
         more = len(shown) - PREVIEW_BUDGET
         shown = shown[:PREVIEW_BUDGET] + "…\n" + l10n.text("ask-preview-more", count=more)
     parts = [*notes, l10n.text("ask-preview", text=shown or "—")]
-    if draft.file_id is not None:
-        parts.append(l10n.text("ask-preview-attachment", kind=l10n.text(f"kind-{draft.kind}")))
+    if draft.files:
+        kinds: dict[str, int] = {}
+        for item in draft.files:
+            kinds[item["kind"]] = kinds.get(item["kind"], 0) + 1
+        listed = ", ".join(
+            l10n.text(f"kind-{kind}") + (f" ×{count}" if count > 1 else "")
+            for kind, count in kinds.items()
+        )
+        parts.append(l10n.text("ask-preview-attachment", kind=listed))
     kb = Keyboard()
+    if suggestions:
+        parts.append(l10n.text("ask-preview-suggestions"))
+        for ref in suggestions:
+            data = DigestArticle(issue=ref.issue.issue, slug=ref.article.slug)
+            kb.row(_button("📄 " + _article_label(ref.article, l10n.locale), data))
     kb.row(_button(l10n.text("ask-send"), DraftAction(action="send", key=draft.key)))
     kb.row(
         _button(l10n.text("ask-edit"), DraftAction(action="edit", key=draft.key)),
@@ -331,6 +374,7 @@ def ask_preview(l10n: L10n, draft: Draft, notes: list[str]) -> View:
 
 def ask_received(l10n: L10n, ticket_id: int) -> View:
     kb = Keyboard()
+    kb.row(_button(l10n.text("ask-add"), AddToTicket(ticket=ticket_id)))
     kb.row(
         _button(l10n.text("menu-my-questions"), Nav(screen=Screen.MY_QUESTIONS)),
         _button(l10n.text("nav-home"), Nav(screen=Screen.HOME)),
@@ -434,7 +478,30 @@ def digest_message(l10n: L10n, issue: Issue) -> tuple[list[str], InlineKeyboardM
             parts[-1] += "\n\n" + item
     kb = Keyboard()
     for article in issue.articles:
-        data = ArticleView(issue=issue.issue, slug=article.slug)
-        kb.row(_button("📄 " + _short(article.title.get(locale)), data))
+        data = DigestArticle(issue=issue.issue, slug=article.slug)
+        kb.row(_button("📄 " + _article_label(article, locale), data))
     kb.row(_button(l10n.text("digest-unsubscribe"), SubscriptionAction(action="stop")))
     return parts, kb.as_markup()
+
+
+@memoized
+def digest_article(l10n: L10n, library: Library, issue_id: str, slug: str) -> View | None:
+    """An article opened from a digest message: a message of its own, so the issue
+    stays where it was."""
+    ref = library.article(issue_id, slug)
+    if ref is None:
+        return None
+    locale = l10n.locale
+    text = l10n.text(
+        "article-view",
+        title=ref.article.title.get(locale),
+        issue=ref.issue.title.get(locale),
+        text=ref.article.text.get(locale),
+    )
+    kb = Keyboard()
+    kb.row(_button(l10n.text("topic-ask"), AskAbout(topic=ref.article.topics[0])))
+    kb.row(
+        _button(l10n.text("menu-topics"), Nav(screen=Screen.TOPICS)),
+        _button(l10n.text("nav-home"), Nav(screen=Screen.HOME)),
+    )
+    return View(text, kb.as_markup(), ArticleView(issue=issue_id, slug=slug))

@@ -14,3 +14,10 @@ class AskQuestion(StatesGroup):
 
     writing = State()
     preview = State()
+
+
+class AddingToTicket(StatesGroup):
+    """After "Add to the question": the next message goes to that ticket (FSM data
+    "ticket")."""
+
+    writing = State()

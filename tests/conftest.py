@@ -14,7 +14,7 @@ import pytest
 
 from bot.config import Settings
 from bot.factory import App, open_app
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import DEFAULT_BOT_ID, FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
 MODERATOR_CHAT_ID = -1001234567890
@@ -26,6 +26,8 @@ _update_ids = itertools.count(1_000)
 @pytest.fixture
 async def telegram() -> AsyncIterator[FakeTelegram]:
     fake = FakeTelegram()
+    # The bot is an administrator of the moderators' group, as README says it must be.
+    fake.chat_members[(MODERATOR_CHAT_ID, DEFAULT_BOT_ID)] = "administrator"
     await fake.start()
     try:
         yield fake
@@ -47,7 +49,6 @@ def make_settings(telegram: FakeTelegram, tmp_path: Path, **overrides: Any) -> S
         "outbox_retry_base": 0.05,
         "outbox_retry_max": 0.5,
         "group_messages_per_minute": 100_000,
-        "pseudonym_secret": "test-pseudonym-secret",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
@@ -67,11 +68,11 @@ async def app(settings: Settings) -> AsyncIterator[App]:
 @asynccontextmanager
 async def delivering(app: App) -> AsyncIterator[App]:
     """The outbox worker running beside the dispatcher, as in `serve`."""
-    task = asyncio.create_task(app.delivery.run())
+    task = asyncio.create_task(app.outbox.run())
     try:
         yield app
     finally:
-        app.delivery.stop()
+        app.outbox.stop()
         await asyncio.wait_for(task, 5)
 
 
@@ -84,10 +85,17 @@ async def live(app: App) -> AsyncIterator[App]:
 
 async def settle(app: App, timeout: float = 5.0) -> None:
     """Until the outbox is empty: every post and delivery done and recorded."""
-    await asyncio.wait_for(app.delivery.settle(), timeout)
+    await asyncio.wait_for(app.outbox.settle(), timeout)
 
 
 async def feed(app: App, update: dict[str, Any]) -> Any:
     """Feed one update through the real Dispatcher, as polling would."""
     update = {"update_id": next(_update_ids), **update}
     return await app.dp.feed_raw_update(app.bot, update)
+
+
+async def reader_of(app: App, user_id: int) -> str:
+    """The pseudonym stored for a user (what moderators see after "Читатель")."""
+    row = await app.db.fetch_one("SELECT pseudonym FROM users WHERE id = ?", (user_id,))
+    assert row is not None and row[0], f"user {user_id} has no pseudonym"
+    return str(row[0])

@@ -153,6 +153,8 @@ class ApiCall:
     raw: dict[str, str] = field(default_factory=dict)
     files: dict[str, UploadedFile] = field(default_factory=dict)
     error: str | None = None
+    # What the fake answered (e.g. the Message a send made, with its message_id).
+    result: Any = None
 
     def __str__(self) -> str:
         params = json.dumps(self.params, ensure_ascii=False, default=str)
@@ -276,6 +278,8 @@ class FakeTelegram:
         self.held: list[ApiCall] = []
         self._limits: list[tuple[_Window, Callable[[int], Any]]] = []
         self._file_counter = itertools.count(1)
+        # Sizes of files users sent, by file_id (getFile refuses those over 20 MB).
+        self.file_sizes: dict[str, int] = {}
         # Replaced by a fresh Event on every change, so waiters wake without polling and a
         # synchronous push_update can notify (an asyncio.Condition needs its lock).
         self._changed = asyncio.Event()
@@ -287,6 +291,7 @@ class FakeTelegram:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         # A short shutdown timeout: stop() must not wait for pending long polls.
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -527,8 +532,13 @@ class FakeTelegram:
             if error.retry_after is not None:
                 body["parameters"] = {"retry_after": error.retry_after}
             return web.json_response(body, status=error.status)
+        call.result = result
         self._record(call)
         return web.json_response({"ok": True, "result": result})
+
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        """The bytes of a file: getFile's file_path, fetched as Telegram serves it."""
+        return web.Response(body=b"file:" + request.match_info["path"].encode())
 
     def _record(self, call: ApiCall) -> None:
         self.calls.append(call)
@@ -616,6 +626,18 @@ class FakeTelegram:
             return topic
         if method == "getChatMember":
             return self._chat_member(self._need(chat_id), params)
+        if method == "getFile":
+            file_id = str(call.raw.get("file_id", ""))
+            if not file_id:
+                raise _ApiError(400, "Bad Request: invalid file_id")
+            if self.file_sizes.get(file_id, 0) > 20 * 2**20:
+                raise _ApiError(400, "Bad Request: file is too big")
+            return {
+                "file_id": file_id,
+                "file_unique_id": f"u-{file_id}",
+                "file_size": self.file_sizes.get(file_id, 1024),
+                "file_path": f"documents/{file_id}",
+            }
         if method == "getChat":
             return self._chat_full_info(self._need(chat_id))
         raise _ApiError(404, METHOD_NOT_FOUND)
@@ -1003,6 +1025,7 @@ def callback(
     callback_id: str | None = None,
     message_text: str = "menu",
     update_id: int | None = None,
+    reply_markup: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A callback_query Update pressed on a bot message (default: in the user's private chat)."""
     chat = _chat(chat_id if chat_id is not None else user_id)
@@ -1019,6 +1042,8 @@ def callback(
             "text": message_text,
         },
     }
+    if reply_markup is not None:
+        query["message"]["reply_markup"] = reply_markup
     return _update("callback_query", query, update_id)
 
 

@@ -8,6 +8,7 @@ from bot import screens
 from bot.factory import App
 from tests.conftest import feed
 from tests.fake_telegram import (
+    NOT_MODIFIED,
     FakeTelegram,
     callback,
     edited_private_message,
@@ -15,6 +16,7 @@ from tests.fake_telegram import (
     private_message,
 )
 from tests.test_menus import MAIN_MENU, USER, click, data_of, fsm_screen
+from tests.test_questions import message_id_of
 
 STALE_RU = "Эта кнопка больше не действует. Показываю текущий экран."
 
@@ -42,15 +44,17 @@ async def test_forged_callbacks_get_a_short_answer_and_the_current_screen(
         await click(app, telegram, data)
         (answer,) = telegram.calls_of("answerCallbackQuery")
         assert answer.params["text"] == STALE_RU, data
-        (edit,) = telegram.calls_of("editMessageText")
-        # The passport card again (Telegram says "not modified": harmless, no new message).
-        assert data_of(edit.params["reply_markup"])[-3:] == [
-            "ask:passport",
-            "nav:topics",
-            "nav:home",
-        ]
+        # The message shows the passport card already: no edit that Telegram would
+        # refuse as "not modified", and no new message.
+        assert telegram.calls_of("editMessageText") == [], data
         assert telegram.calls_of("sendMessage") == []
     assert await fsm_screen(app) == "tp:passport:0"
+    # A forged button on ANOTHER message gets the current screen drawn there.
+    telegram.register_message(USER, 7, "старое меню")
+    await click(app, telegram, "garbage", message_id=7)
+    (edit,) = telegram.calls_of("editMessageText")
+    assert edit.params["message_id"] == 7
+    assert data_of(edit.params["reply_markup"])[-3:] == ["ask:passport", "nav:topics", "nav:home"]
 
 
 async def test_stale_topic_falls_back_to_the_topic_list(app: App, telegram: FakeTelegram) -> None:
@@ -67,7 +71,8 @@ async def test_stale_article_shows_the_screen_the_user_is_on(
     app: App, telegram: FakeTelegram
 ) -> None:
     await open_topic(app, telegram, "courts")
-    await click(app, telegram, "ar:2019-01:gone:courts:0")
+    telegram.register_message(USER, 5, "старая статья")
+    await click(app, telegram, "ar:2019-01:gone:courts:0", message_id=5)
     assert telegram.calls_of("answerCallbackQuery")[0].params["text"] == STALE_RU
     (edit,) = telegram.calls_of("editMessageText")
     assert "ar:2023-09:reservation-cassation:courts:0" in data_of(edit.params["reply_markup"])
@@ -128,13 +133,28 @@ async def test_edited_message_gets_a_clear_answer(app: App, telegram: FakeTelegr
     )
 
 
-async def test_message_not_modified_is_harmless(app: App, telegram: FakeTelegram) -> None:
+async def test_the_same_screen_again_makes_no_request(app: App, telegram: FakeTelegram) -> None:
     await feed(app, private_message(USER, "/start"))
-    await click(app, telegram, "nav:home")  # the same screen again
-    (edit,) = telegram.calls_of("editMessageText")
-    assert edit.failed  # Telegram answered 400 "message is not modified"
+    (menu,) = telegram.calls_of("sendMessage")
+    menu_id = message_id_of(telegram, menu)
+    telegram.clear()
+    await click(app, telegram, "nav:home", message_id=menu_id)  # the same screen again
+    # Telegram would answer 400 "message is not modified": the edit is not made at all.
+    assert telegram.calls_of("editMessageText") == []
     assert telegram.calls_of("sendMessage") == []
     assert len(telegram.calls_of("answerCallbackQuery")) == 1
+
+
+async def test_message_not_modified_from_telegram_is_harmless(
+    app: App, telegram: FakeTelegram
+) -> None:
+    """Where the bot cannot know (another device changed nothing), the 400 is harmless."""
+    await feed(app, private_message(USER, "/start"))
+    telegram.register_message(USER, 9, "menu")
+    telegram.fail_next("editMessageText", status=400, description=NOT_MODIFIED)
+    await click(app, telegram, "nav:topics", message_id=9)
+    assert telegram.calls_of("sendMessage") == []
+    assert await fsm_screen(app) == "nav:topics"
 
 
 async def test_uneditable_message_gets_the_screen_as_a_new_message(

@@ -179,7 +179,7 @@ async def test_publish_preview_confirm_and_delivery_in_each_language(
         assert digest.params["text"].startswith(f"📰 <b>{title}</b>"), user_id
         buttons = data_of(digest.params["reply_markup"])
         assert buttons[-1] == "sub:stop"
-        assert buttons[0].startswith("ar:2023-10:")
+        assert buttons[0].startswith("da:2023-10:")
     states = await bapp.db.fetch_all("SELECT state, count(*) FROM deliveries GROUP BY state")
     assert [tuple(r) for r in states] == [("sent", 5)]
     finished = await bapp.db.fetch_one("SELECT finished_at FROM broadcasts WHERE issue = '2023-10'")
@@ -349,8 +349,8 @@ def test_publish_dry_run_prints_the_messages_and_the_counts(tmp_path: Path) -> N
     async def subscribe() -> None:
         async with open_app(settings) as app:
             for user_id, locale in SUBSCRIBERS.items():
-                await app.users.locale_of(user_id, locale)
-                await app.subscriptions.subscribe(user_id)
+                await app.services.users.locale_of(user_id, locale)
+                await app.services.subscriptions.subscribe(user_id)
 
     asyncio.run(subscribe())
     out = io.StringIO()
@@ -379,8 +379,8 @@ async def test_publish_command_broadcasts_from_the_command_line(
     settings = make_settings(telegram, tmp_path, content_dir=content)
     async with open_app(settings) as app:
         for user_id, locale in SUBSCRIBERS.items():
-            await app.users.locale_of(user_id, locale)
-            await app.subscriptions.subscribe(user_id)
+            await app.services.users.locale_of(user_id, locale)
+            await app.services.subscriptions.subscribe(user_id)
     env = {
         **os.environ, "BOT_TOKEN": TOKEN, "MODERATOR_CHAT_ID": str(MODERATOR_CHAT_ID),
         "TELEGRAM_API_URL": telegram.url, "DATABASE_PATH": str(settings.database_path),

@@ -9,7 +9,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from bot.factory import App
 from tests.conftest import feed
 from tests.fake_telegram import FakeTelegram, callback, private_message
-from tests.test_questions import USER, ask
+from tests.test_questions import USER, ask, last_preview
 
 
 async def test_events_of_one_user_are_isolated(app: App) -> None:
@@ -44,7 +44,7 @@ async def test_help_while_writing_keeps_the_draft(app: App, telegram: FakeTelegr
     state = await app.db.fetch_one("SELECT state FROM fsm_state WHERE user_id = ?", (USER,))
     assert state is not None
     assert state[0] == "AskQuestion:preview"
-    preview = telegram.calls_of("sendMessage")[-1]
+    preview = last_preview(telegram, USER)
     assert "Первая часть вопроса\n\nвторая часть" in preview.params["text"]
 
 
@@ -79,5 +79,5 @@ async def test_language_while_writing_keeps_the_draft(app: App, telegram: FakeTe
     state = await app.db.fetch_one("SELECT state FROM fsm_state WHERE user_id = ?", (USER,))
     assert state is not None
     assert state[0] == "AskQuestion:preview"
-    preview = telegram.calls_of("sendMessage")[-1]
+    preview = last_preview(telegram, USER)
     assert preview.params["text"].startswith("<b>Your question:</b>\nПервая часть\n\nsecond part")

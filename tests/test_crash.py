@@ -25,7 +25,7 @@ class BotProcess:
             **os.environ, "BOT_TOKEN": TOKEN, "MODERATOR_CHAT_ID": str(MODERATOR_CHAT_ID),
             "TELEGRAM_API_URL": telegram.url, "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
             "POLLING_TIMEOUT": "1", "OUTBOX_RETRY_BASE": "0.1", "BROADCAST_LEASE": "1",
-            "BROADCAST_RATE": "100", "PSEUDONYM_SECRET": "crash-test-secret", **extra,
+            "BROADCAST_RATE": "100", **extra,
         }  # fmt: skip
         self.cwd = tmp_path
         self.process: asyncio.subprocess.Process | None = None
@@ -157,22 +157,19 @@ async def test_kill_before_the_user_is_told_received(
         await bot.stop()
     await bot.start()
     try:
-        # The Send is redelivered (never confirmed): it finds the stored ticket.
-        again = await telegram.wait_for(
+        # The Send was taken into the inbox before the kill: handled again after the
+        # restart, it finds the stored ticket and the user is told it was received.
+        # (Its button answer is too late for Telegram by now, so none is made.)
+        await telegram.wait_for(
             lambda calls: any(
-                c.method == "answerCallbackQuery"
-                and c.params.get("callback_query_id") == "s"
+                c.method == "editMessageText"
+                and c.params.get("chat_id") == USER
+                and "Получили — вопрос №1" in str(c.params.get("text"))
                 and not c.failed
                 for c in calls
             ),
             timeout=20,
         )
-        answer = [
-            c
-            for c in again
-            if c.method == "answerCallbackQuery" and c.params.get("callback_query_id") == "s"
-        ][-1]
-        assert answer.params["text"] == "Этот вопрос уже отправлен — №1."
         await telegram.wait_for(
             lambda _: len(delivered(telegram, "sendMessage", MODERATOR_CHAT_ID, "<b>#1</b>")) == 1,
             timeout=20,
@@ -187,8 +184,8 @@ async def test_kill_mid_broadcast(telegram: FakeTelegram, tmp_path: Path) -> Non
     settings = make_settings(telegram, tmp_path)
     async with open_app(settings) as app:
         for user_id in subscribers:
-            await app.users.locale_of(user_id, "ru")
-            await app.subscriptions.subscribe(user_id)
+            await app.services.users.locale_of(user_id, "ru")
+            await app.services.subscriptions.subscribe(user_id)
         issue = app.library.issue("2023-09")
         assert issue is not None
         assert (await app.broadcasts.publish(issue)).recipients == len(subscribers)

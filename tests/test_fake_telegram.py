@@ -310,8 +310,8 @@ async def test_media_topics_copies_and_unknown(fake: FakeTelegram, bot: Bot) -> 
     assert await bot.set_my_commands([])  # empty list is omitted by aiogram: still fine
 
     with pytest.raises(TelegramNotFound, match="method not found"):
-        await bot.get_file("file")
-    assert fake.calls[-1].method == "getFile"
+        await bot.get_user_profile_photos(USER)
+    assert fake.calls[-1].method == "getUserProfilePhotos"
     assert fake.calls[-1].failed
 
 

@@ -58,7 +58,10 @@ async def test_start_shows_main_menu_in_russian_and_registers_user(
     assert await fsm_screen(app) == "nav:home"
     # Nothing about the user but the id and the language is stored.
     columns = [r[1] for r in await app.db.fetch_all("PRAGMA table_info(users)")]
-    assert columns == ["id", "locale", "created_at"]
+    assert columns == ["id", "locale", "created_at", "pseudonym"]
+    # A pseudonym is given only to someone who asks a question.
+    row = await app.db.fetch_one("SELECT pseudonym FROM users WHERE id = ?", (USER,))
+    assert row is not None and row[0] is None
 
 
 async def test_language_from_telegram_at_first_contact(app: App, telegram: FakeTelegram) -> None:

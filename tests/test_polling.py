@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from aiogram.types import Update
 from aiogram.utils.backoff import BackoffConfig
 
 from bot.config import Settings
@@ -28,8 +29,7 @@ async def running(settings: Settings) -> AsyncIterator[tuple[App, Poller]]:
     async with open_app(settings) as app:
         poller = Poller(
             app.bot,
-            app.dp,
-            app.update_log,
+            app.intake,
             timeout=1,
             allowed_updates=app.dp.resolve_used_update_types(),
             backoff=FAST,
@@ -51,13 +51,14 @@ async def test_click_through_over_real_polling(telegram: FakeTelegram, tmp_path:
         assert [c.params.get("language_code") for c in commands] == [None, "ru", "en"]
         assert commands[0].params["scope"] == {"type": "all_private_chats"}
         names = [c["command"] for c in commands[2].params["commands"]]
-        assert names == ["start", "ask", "help", "language", "privacy"]
+        assert names == ["start", "ask", "search", "help", "language", "privacy"]
         assert moderators.params["scope"] == {"type": "chat", "chat_id": MODERATOR_CHAT_ID}
         names = [c["command"] for c in moderators.params["commands"]]
         assert names == [
             "queue",
             "ticket",
             "stats",
+            "note",
             "canned",
             "ban",
             "unban",
@@ -94,8 +95,10 @@ async def test_click_through_over_real_polling(telegram: FakeTelegram, tmp_path:
     # Stopping confirmed everything handled, and the ids are recorded for deduplication.
     assert telegram.confirmed_offset == last + 1
     async with open_app(settings) as app:
-        rows = await app.db.fetch_all("SELECT update_id FROM processed_updates")
+        rows = await app.db.fetch_all("SELECT update_id, body, sender FROM inbox")
         assert len(list(rows)) == len(steps) + 2
+        # Once handled, nothing of an update is kept but its id (for deduplication).
+        assert {(body, sender) for _, body, sender in rows} == {(None, 0)}
 
 
 async def test_redelivered_updates_are_not_handled_twice(
@@ -150,7 +153,8 @@ async def test_dialog_state_and_language_survive_a_restart(
     async with running(settings) as (app, _):
         row = await app.db.fetch_one("SELECT state, data FROM fsm_state WHERE user_id = ?", (USER,))
         assert row is not None
-        assert (row[0], json.loads(row[1])) == ("Browsing:menu", {"screen": "tp:courts:0"})
+        state, data = row[0], json.loads(row[1])
+        assert (state, data["screen"]) == ("Browsing:menu", "tp:courts:0")
         # A sticker after the restart: the hint and the screen are in English, the courts card.
         telegram.push_update(
             private_message(
@@ -171,9 +175,45 @@ async def test_dialog_state_and_language_survive_a_restart(
 
 
 async def test_handled_update_ids_are_forgotten_after_two_days(app: App) -> None:
-    await app.update_log.mark_handled([1, 2])
-    await app.db.write(
-        "UPDATE processed_updates SET processed_at = processed_at - 49 * 3600 WHERE update_id = 1"
-    )
-    assert await app.update_log.prune() == 1
-    assert await app.update_log.unseen([1, 2]) == [1]
+    updates = [
+        Update.model_validate({**private_message(USER, "/help"), "update_id": n}) for n in (1, 2)
+    ]
+    assert await app.intake.accept(updates) == 2
+    assert await app.intake.drain(5)
+    await app.db.write("UPDATE inbox SET handled_at = handled_at - 49 * 3600 WHERE update_id = 1")
+    await app.privacy.prune()
+    rows = await app.db.fetch_all("SELECT update_id FROM inbox")
+    assert [r[0] for r in rows] == [2]
+    # Id 2 is still known: a redelivery of it is skipped; id 1 would be new again.
+    assert await app.intake.accept(updates) == 1
+
+
+async def test_one_flooding_user_does_not_stall_the_others(
+    telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    """One user sends 40 messages while the bot waits out flood control in their chat:
+    another user's /help is answered at once, and the flood is cut off, told once."""
+    settings = make_settings(telegram, tmp_path, user_updates_per_minute=30)
+    async with running(settings) as (app, _):
+        await telegram.wait_for(lambda calls: len(telegram.calls_of("setMyCommands")) == 4)
+        flooder, other = 5001, 5002
+        telegram.fail_next(
+            "sendMessage", status=429, description="Too Many Requests: retry after 3",
+            retry_after=3, chat_id=flooder, times=1,
+        )  # fmt: skip
+        for n in range(40):
+            telegram.push_update(private_message(flooder, f"сообщение {n}"))
+        telegram.push_update(private_message(other, "/help"))
+        help_answer = await telegram.wait_for_call("sendMessage", chat_id=other, timeout=2)
+        # The flooder's first reply is still waiting out its 429 when the other is served.
+        flooder_ok = [
+            c for c in telegram.calls_of("sendMessage") if c.params["chat_id"] == flooder and not c.failed
+        ]
+        assert flooder_ok == [] or flooder_ok[0].at > help_answer.at
+        assert help_answer.params["text"].startswith("<b>Как пользоваться ботом</b>")
+        await telegram.wait_for(lambda _: app.intake.dropped == 10, timeout=20)
+        told = [
+            c for c in telegram.calls_of("sendMessage")
+            if c.params["chat_id"] == flooder and "Слишком много сообщений" in str(c.params["text"])
+        ]  # fmt: skip
+        assert len(told) == 1

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.factory import App, open_app
-from bot.services.questions import pseudonym
-from tests.conftest import MODERATOR_CHAT_ID, delivering, feed, settle
+from tests.conftest import MODERATOR_CHAT_ID, delivering, feed, reader_of, settle
 from tests.fake_telegram import ApiCall, FakeTelegram, callback, group_message, private_message
 from tests.test_menus import data_of
 
@@ -44,11 +43,18 @@ async def ask(
     await feed(app, private_message(user, text))
     preview = to_user(telegram, "sendMessage", user)[-1]
     send = next(d for d in data_of(preview.params["reply_markup"]) if d.startswith("dr:send:"))
-    return send.removeprefix("dr:send:")
+    key = send.removeprefix("dr:send:")
+    PREVIEWS[key] = message_id_of(telegram, preview)
+    return key
+
+
+# The message each draft's preview is in, so Send is pressed where it is shown.
+PREVIEWS: dict[str, int] = {}
 
 
 async def send(app: App, key: str, *, user: int = USER, callback_id: str | None = None) -> None:
-    await feed(app, callback(user, f"dr:send:{key}", callback_id=callback_id))
+    message_id = PREVIEWS.get(key, 1)
+    await feed(app, callback(user, f"dr:send:{key}", callback_id=callback_id, message_id=message_id))
 
 
 async def posted_card(telegram: FakeTelegram, ticket_id: int = 1) -> ApiCall:
@@ -76,17 +82,23 @@ async def _card_of(telegram: FakeTelegram, ticket_id: int) -> ApiCall:
     )
 
 
-def message_id_of(telegram: FakeTelegram, call: ApiCall) -> int:
-    """The id the fake gave the message a call created (its order in that chat)."""
-    chat = call.params["chat_id"]
-    created = [
+def last_preview(telegram: FakeTelegram, user: int = USER) -> ApiCall:
+    """The one preview of the draft as it stands: sent once, then edited in place."""
+    return [
         c
         for c in telegram.calls
-        if c.params.get("chat_id") == chat
+        if c.method in ("sendMessage", "editMessageText")
+        and c.params.get("chat_id") == user
         and not c.failed
-        and c.method in ("sendMessage", "copyMessage", "sendPhoto", "sendDocument", "sendVoice")
-    ]
-    return created.index(call) + 1
+        and str(c.params.get("text", "")).startswith(("<b>Ваш вопрос", "<b>Your question"))
+    ][-1]
+
+
+def message_id_of(telegram: FakeTelegram, call: ApiCall) -> int:
+    """The id Telegram gave the message a call created."""
+    result = call.result[0] if isinstance(call.result, list) else call.result
+    assert isinstance(result, dict), call
+    return int(result["message_id"])
 
 
 async def row(app: App, sql: str, *params: Any) -> tuple[Any, ...]:
@@ -103,7 +115,8 @@ async def test_question_reaches_moderators_and_the_answer_comes_back(
     await feed(app, callback(USER, "nav:ask"))
     (intro,) = telegram.calls_of("editMessageText")
     assert intro.params["text"].startswith("<b>Задать вопрос</b>")
-    assert "не указывайте имена, адреса, номера частей" in intro.params["text"]
+    assert "Не указывайте имена, адреса, номера частей" in intro.params["text"]
+    assert "По голосовому сообщению вас можно узнать" in intro.params["text"]
     assert (await row(app, "SELECT state FROM fsm_state WHERE user_id = ?", USER))[
         0
     ] == "AskQuestion:writing"
@@ -131,7 +144,7 @@ async def test_question_reaches_moderators_and_the_answer_comes_back(
     assert tuple(stored) == ("question", "text", QUESTION)
 
     card = await posted_card(telegram)
-    reader = pseudonym(app.settings.pseudonym_key(), USER)
+    reader = await reader_of(app, USER)
     assert card.params["text"].startswith(
         f"<b>#1</b> · Читатель {reader}\nТема: — · Язык: ru\nСтатус: 🆕 новое"
     )
@@ -191,7 +204,7 @@ async def answered_ticket(app: App, telegram: FakeTelegram) -> tuple[int, int]:
     await telegram.wait_for_call("sendMessage", chat_id=USER)
     await settle(app)
     copied = await row(
-        app, "SELECT message_id FROM user_messages WHERE ticket_id = 1 ORDER BY message_id"
+        app, "SELECT copy_message_id FROM ticket_messages WHERE ticket_id = 1 AND direction = 'answer'"
     )
     # The fake numbers each chat's messages from 1: the menu, the preview, then the copy.
     assert copied == (3,)
@@ -371,7 +384,7 @@ async def test_restart_between_acknowledgement_and_group_post(
         assert QUESTION in card.params["text"]
         await settle(app)
     async with open_app(settings) as app, delivering(app):
-        assert await app.delivery.ledger.pending() == 0
+        assert await app.outbox.ledger.pending() == 0
     assert len(to_group(telegram)) == 1  # posted once, not again after the second restart
 
 
@@ -401,7 +414,12 @@ async def test_banned_user_is_told_once_then_ignored(live: App, telegram: FakeTe
     telegram.chat_members[(MODERATOR_CHAT_ID, MOD_A)] = "member"
     await send(live, await ask(live, telegram))
     await posted_card(telegram)
-    await feed(live, callback(MOD_A, "mod:ban:1", chat_id=MODERATOR_CHAT_ID, callback_id="ban"))
+    await feed(live, callback(MOD_A, "mod:ban:1", chat_id=MODERATOR_CHAT_ID, callback_id="ask"))
+    # No one-tap accidents: the card asks first.
+    confirm = await telegram.wait_for_call("editMessageReplyMarkup", chat_id=MODERATOR_CHAT_ID)
+    assert data_of(confirm.params["reply_markup"]) == ["mod:none:1", "mod:ban-yes:1", "mod:back:1"]
+    assert (await row(live, "SELECT state FROM tickets WHERE id = 1")) == ("new",)
+    await feed(live, callback(MOD_A, "mod:ban-yes:1", chat_id=MODERATOR_CHAT_ID, callback_id="ban"))
     ban = await telegram.wait_for_call("answerCallbackQuery", callback_query_id="ban")
     assert ban.params["text"] == "Автор #1 заблокирован, его открытые обращения закрыты."
     assert (await row(live, "SELECT state FROM tickets WHERE id = 1")) == ("closed",)
@@ -411,16 +429,19 @@ async def test_banned_user_is_told_once_then_ignored(live: App, telegram: FakeTe
     await feed(live, private_message(USER, "/ask"))
     await feed(live, private_message(USER, "ещё вопрос"))
     await feed(live, callback(USER, "nav:ask", callback_id="c"))
-    (notice,) = [
+    notice, pressed = [
         c
         for c in telegram.calls
         if c.params.get("chat_id") == USER or "callback_query_id" in c.params
     ]
     assert notice.method == "sendMessage"
-    assert (
-        notice.params["text"]
-        == "К сожалению, вы больше не можете отправлять вопросы через этого бота."
+    assert notice.params["text"].startswith(
+        "К сожалению, вы больше не можете задавать вопросы через этого бота."
     )
+    # What still works is said; a button press is answered, never left spinning.
+    assert "/forget — удалить их" in notice.params["text"]
+    assert pressed.method == "answerCallbackQuery"
+    assert pressed.params["text"].startswith("Эта кнопка для вас больше не работает.")
     assert await row(live, "SELECT count(*) FROM ticket_messages") == messages_before
     assert (await row(live, "SELECT notified FROM bans WHERE user_id = ?", USER)) == (1,)
 

@@ -14,8 +14,15 @@ from typing import Any
 import yaml
 
 from bot.factory import App, open_app
-from bot.services.questions import pseudonym
-from tests.conftest import MODERATOR_CHAT_ID, ROOT, delivering, feed, make_settings, settle
+from tests.conftest import (
+    MODERATOR_CHAT_ID,
+    ROOT,
+    delivering,
+    feed,
+    make_settings,
+    reader_of,
+    settle,
+)
 from tests.fake_telegram import ApiCall, FakeTelegram, callback, group_message, private_message
 from tests.test_menus import buttons, data_of
 from tests.test_questions import (
@@ -25,6 +32,7 @@ from tests.test_questions import (
     USER,
     answered_ticket,
     ask,
+    message_id_of,
     posted_card,
     row,
     send,
@@ -41,8 +49,6 @@ TEXT_PLEASE = (
     "Такое сообщение я принять не могу. Пожалуйста, напишите вопрос текстом "
     "(можно приложить фото, документ или голосовое сообщение)."
 )
-ALBUM_FIRST_ONLY = "Из альбома я сохранил только первый файл: к вопросу можно приложить лишь один."
-ONE_ATTACHMENT = "К вопросу можно приложить только один файл — я оставил первый."
 # Fluent formats the number for ru: "12 000" with a no-break space.
 TOO_LONG = (
     "Вопрос получается слишком длинным: в нём может быть не больше 12\u00a0000 символов. "
@@ -246,7 +252,7 @@ async def test_forum_ticket_gets_a_topic_and_a_plain_message_there_is_the_answer
     async with running(telegram, tmp_path, moderator_forum=True) as app:
         await send(app, await ask(app, telegram))
         topic = await telegram.wait_for_call("createForumTopic")
-        reader = pseudonym(app.settings.pseudonym_key(), USER)
+        reader = await reader_of(app, USER)
         assert topic.params == {"chat_id": MODERATOR_CHAT_ID, "name": f"#1 · {reader}"}
         card = await posted_card(telegram)
         await settle(app)
@@ -308,10 +314,15 @@ async def test_forum_topic_is_closed_with_the_ticket(
         assert telegram.calls_of("closeForumTopic") == []
         telegram.clear()
         await feed(
+            app, callback(MOD_A, "mod:close:1", chat_id=MODERATOR_CHAT_ID, message_id=card_id)
+        )
+        # Nothing is closed until the moderator confirms on the card.
+        assert (await row(app, "SELECT state FROM tickets WHERE id = 1")) == ("new",)
+        await feed(
             app,
             callback(
                 MOD_A,
-                "mod:close:1",
+                "mod:close-yes:1",
                 chat_id=MODERATOR_CHAT_ID,
                 message_id=card_id,
                 callback_id="close",
@@ -366,7 +377,7 @@ async def test_deleted_forum_topic_is_recreated_with_a_fresh_card_for_a_follow_u
         await telegram.wait_for_call("sendMessage", chat_id=MODERATOR_CHAT_ID, text=follow_up_text)
         await settle(app)
 
-        reader = pseudonym(app.settings.pseudonym_key(), USER)
+        reader = await reader_of(app, USER)
         (topic,) = telegram.calls_of("createForumTopic")
         assert topic.params == {"chat_id": MODERATOR_CHAT_ID, "name": f"#1 · {reader}"}
         new_thread, new_card = await row(
@@ -471,7 +482,7 @@ async def test_stickers_locations_contacts_and_polls_are_not_a_question(
         state, data = await fsm(app)
         assert state == "AskQuestion:writing", kind
         assert data["draft"]["text"] == "", kind
-        assert data["draft"]["file_id"] is None, kind
+        assert data["draft"]["files"] == [], kind
     assert (await row(app, "SELECT count(*) FROM tickets")) == (0,)
 
 
@@ -486,11 +497,8 @@ async def test_photo_with_caption_is_the_attachment_and_follows_the_card(
     assert preview.params["text"].endswith("\n\n📎 Вложение: фото")
     assert data_of(preview.params["reply_markup"])[0] == f"dr:send:{key}"
     stored = await draft(live)
-    assert (stored["kind"], stored["file_id"], stored["text"]) == (
-        "photo",
-        "AgAD-refusal-big",
-        caption,
-    )
+    assert [f["file_id"] for f in stored["files"]] == ["AgAD-refusal-big"]
+    assert stored["text"] == caption
 
     telegram.clear()
     await send(live, key)
@@ -504,73 +512,106 @@ async def test_photo_with_caption_is_the_attachment_and_follows_the_card(
     assert sent_photo.params["reply_parameters"]["message_id"] == card_id
     assert len(to_group(telegram, "sendPhoto")) == 1
     question = await row(
-        live, "SELECT kind, text, file_id FROM ticket_messages WHERE direction = 'question'"
+        live,
+        "SELECT m.kind, m.text, a.file_id FROM ticket_messages m "
+        "JOIN attachments a ON a.message_id = m.id WHERE m.direction = 'question'",
     )
     assert question == ("photo", caption, "AgAD-refusal-big")
 
 
-async def test_album_keeps_its_first_item_and_says_so_once(
+async def test_an_album_reaches_the_moderators_as_one_album(
     live: App, telegram: FakeTelegram
 ) -> None:
     key = await open_draft(live, telegram)
     album = "13579246801357924"
+    pages = ["page1", "page2", "page3"]
     await feed(
         live,
-        private_message(
-            USER, None, photo=photo("page1"), caption="Две страницы", media_group_id=album
-        ),
+        private_message(USER, None, photo=photo(pages[0]), caption="Три страницы", media_group_id=album),
     )
     preview = only(to_user(telegram, "sendMessage"))
-    assert preview.params["text"].startswith(ALBUM_FIRST_ONLY + "\n\n<b>Ваш вопрос:</b>\n")
+    assert preview.params["text"].startswith("<b>Ваш вопрос:</b>\nТри страницы")
+    preview_id = message_id_of(telegram, preview)
     telegram.clear()
-    await feed(live, private_message(USER, None, photo=photo("page2"), media_group_id=album))
+    for page in pages[1:]:
+        # The items come one by one (maybe in separate batches): no message per item.
+        await feed(live, private_message(USER, None, photo=photo(page), media_group_id=album))
     assert [c for c in telegram.calls if c.params.get("chat_id") == USER] == []
+    # Once they stop coming, the one preview is redrawn with all of them.
+    redrawn = await telegram.wait_for_call("editMessageText", chat_id=USER, message_id=preview_id)
+    assert redrawn.params["text"].endswith("📎 Вложение: фото ×3")
     stored = await draft(live)
-    assert (stored["file_id"], stored["text"]) == ("AgAD-page1-big", "Две страницы")
+    assert [f["file_id"] for f in stored["files"]] == [f"AgAD-{p}-big" for p in pages]
 
-    await send(live, key)
-    await telegram.wait_for_call("sendPhoto", chat_id=MODERATOR_CHAT_ID)
-    await settle(live)
-    assert [c.params["photo"] for c in to_group(telegram, "sendPhoto")] == ["AgAD-page1-big"]
-
-
-async def test_a_second_attachment_in_one_draft_is_refused(
-    app: App, telegram: FakeTelegram
-) -> None:
-    await open_draft(app, telegram)
-    await feed(app, private_message(USER, None, photo=photo("first"), caption="Повестка"))
     telegram.clear()
-    document = {"file_id": "BQAD-second-doc", "file_unique_id": "doc2", "file_name": "a.pdf"}
-    await feed(app, private_message(USER, None, document=document))
-    preview = only(to_user(telegram, "sendMessage"))
-    assert preview.params["text"].startswith(ONE_ATTACHMENT + "\n\n<b>Ваш вопрос:</b>\nПовестка")
-    assert preview.params["text"].endswith("📎 Вложение: фото")
-    stored = await draft(app)
-    assert (stored["kind"], stored["file_id"], stored["text"]) == (
-        "photo",
-        "AgAD-first-big",
-        "Повестка",
-    )
+    await send(live, key)
+    group = await telegram.wait_for_call("sendMediaGroup", chat_id=MODERATOR_CHAT_ID)
+    await settle(live)
+    card = only(to_group(telegram))
+    assert card.at < group.at
+    assert "📎 Вложение: фото ×3" in card.params["text"]
+    assert [m["media"] for m in group.params["media"]] == [f"AgAD-{p}-big" for p in pages]
+    assert group.params["reply_parameters"]["message_id"] == await card_id_of(live)
+    # Every item of the album is the ticket's: a reply to any of them is an answer.
+    mapped = await live.db.fetch_all("SELECT role FROM group_messages WHERE ticket_id = 1")
+    assert sorted(r[0] for r in mapped) == ["card", "copy", "copy", "copy"]
+
+
+async def test_files_of_a_question_keep_no_name_and_a_file_over_20_mb_is_refused(
+    live: App, telegram: FakeTelegram
+) -> None:
+    key = await open_draft(live, telegram)
+    await feed(live, private_message(USER, None, photo=photo("first"), caption="Повестка"))
+    named = {
+        "file_id": "BQAD-passport-doc",
+        "file_unique_id": "doc2",
+        "file_name": "Petrov_Petr_passport_4512.pdf",
+        "file_size": 52_000,
+    }
+    await feed(live, private_message(USER, None, document=named))
+    huge = {"file_id": "BQAD-huge", "file_unique_id": "doc3", "file_name": "scan.pdf",
+            "file_size": 21 * 2**20}  # fmt: skip
+    telegram.clear()
+    await feed(live, private_message(USER, None, document=huge))
+    (note,) = to_user(telegram, "sendMessage") or [
+        c for c in telegram.calls_of("editMessageText") if c.params.get("chat_id") == USER
+    ]
+    assert "больше 20 МБ" in note.params["text"]
+    assert [f["file_id"] for f in (await draft(live))["files"]] == ["AgAD-first-big", "BQAD-passport-doc"]
+
+    telegram.clear()
+    await send(live, key)
+    document = await telegram.wait_for_call("sendDocument", chat_id=MODERATOR_CHAT_ID)
+    await settle(live)
+    # Downloaded and uploaded again under a neutral name: the original never travels.
+    assert telegram.calls_of("getFile")[0].params["file_id"] == "BQAD-passport-doc"
+    assert document.files["document"].filename == "document-1-2.pdf"
+    for call in telegram.calls:
+        assert "Petrov" not in json.dumps(call.params, ensure_ascii=False), call
+    assert to_group(telegram, "sendPhoto")[0].params["photo"] == "AgAD-first-big"
 
 
 async def test_two_long_messages_are_one_question_posted_in_parts(
     live: App, telegram: FakeTelegram
 ) -> None:
     key = await open_draft(live, telegram)
+    # One long paste the client split at 4096: the parts arrive a moment apart.
     first, second = words("первое", 4000), words("второе", 4000)
     await feed(live, private_message(USER, first))
     await feed(live, private_message(USER, second))
-    previews = to_user(telegram, "sendMessage")
-    assert len(previews) == 2
-    assert all(len(p.params["text"]) <= 4096 for p in previews)
-    assert data_of(previews[-1].params["reply_markup"])[0] == f"dr:send:{key}"
+    # One preview, edited as the draft grows: never a second live Send button.
+    (preview,) = to_user(telegram, "sendMessage")
+    (edited,) = to_user(telegram, "editMessageText")
+    assert edited.params["message_id"] == message_id_of(telegram, preview)
+    assert all(len(p.params["text"]) <= 4096 for p in (preview, edited))
+    assert data_of(edited.params["reply_markup"])[0] == f"dr:send:{key}"
 
     telegram.clear()
     await send(live, key)
     await settle(live)
-    whole = first + "\n\n" + second
+    # Joined exactly as the client split it: no blank line inserted mid-text.
+    whole = first + second
     (text,) = await row(live, "SELECT text FROM ticket_messages WHERE direction = 'question'")
-    assert len(text) == 8002
     assert text == whole
     card_id = await card_id_of(live)
     card, *parts = to_group(telegram)
@@ -595,19 +636,40 @@ async def test_preview_of_a_long_draft_shows_its_beginning(
     assert data_of(preview.params["reply_markup"])[0].startswith("dr:send:")
 
 
-async def test_a_question_longer_than_12000_characters_is_refused(
+async def test_a_paste_over_12000_characters_is_refused_whole(
     app: App, telegram: FakeTelegram
 ) -> None:
     await open_draft(app, telegram)
-    await feed(app, private_message(USER, words("раз", 4000)))
-    await feed(app, private_message(USER, words("два", 4000)))
-    before = await draft(app)
-    assert len(before["text"]) == 8002
+    await feed(app, private_message(USER, "Короткое вступление.", date=int(time.time()) - 60))
+    # 13,000 characters pasted: the client sends 4096 + 4096 + 4096 + 712.
+    paste = words("слово", 13_000)
+    parts = [paste[i : i + 4096] for i in range(0, len(paste), 4096)]
+    assert [len(p) for p in parts] == [4096, 4096, 4096, 712]
     telegram.clear()
-    await feed(app, private_message(USER, words("три", 4000)))
+    for part in parts:
+        await feed(app, private_message(USER, part))
+    told = [t for t in user_texts(telegram) if t == TOO_LONG]
+    assert told == [TOO_LONG]  # said once, for the whole paste
+    # Nothing of the paste is kept (not its first parts, not its last), the rest is.
+    assert (await draft(app))["text"] == "Короткое вступление."
+
+
+async def test_a_separate_message_over_the_limit_is_refused_alone(
+    app: App, telegram: FakeTelegram
+) -> None:
+    await open_draft(app, telegram)
+    long_ago = int(time.time()) - 600
+    await feed(app, private_message(USER, words("раз", 3900), date=long_ago))
+    await feed(app, private_message(USER, words("два", 3900), date=long_ago + 300))
+    await feed(app, private_message(USER, words("три", 3900), date=long_ago + 400))
+    before = await draft(app)
+    # Separate messages are separate paragraphs.
+    assert before["text"] == "\n\n".join(words(w, 3900) for w in ("раз", "два", "три"))
+    telegram.clear()
+    await feed(app, private_message(USER, words("четыре", 400)))
     (reply,) = to_user(telegram, "sendMessage")
     assert reply.params["text"] == TOO_LONG
-    assert await draft(app) == before
+    assert (await draft(app))["text"] == before["text"]
 
 
 async def test_edit_clears_the_draft_and_send_then_refuses_the_empty_draft(
@@ -615,7 +677,7 @@ async def test_edit_clears_the_draft_and_send_then_refuses_the_empty_draft(
 ) -> None:
     key = await open_draft(app, telegram)
     await feed(app, private_message(USER, None, photo=photo("x"), caption="Черновик"))
-    assert (await draft(app))["file_id"] == "AgAD-x-big"
+    assert (await draft(app))["files"][0]["file_id"] == "AgAD-x-big"
     telegram.clear()
     await feed(app, callback(USER, f"dr:edit:{key}", message_id=2, callback_id="edit"))
     intro = only(telegram.calls_of("editMessageText"))
@@ -623,7 +685,8 @@ async def test_edit_clears_the_draft_and_send_then_refuses_the_empty_draft(
     assert data_of(intro.params["reply_markup"]) == [f"dr:cancel:{key}"]
     state, data = await fsm(app)
     assert state == "AskQuestion:writing"
-    assert data["draft"] == {"key": key, "topic": None, "text": "", "kind": "text", "file_id": None}
+    assert data["draft"]["key"] == key
+    assert (data["draft"]["text"], data["draft"]["files"]) == ("", [])
 
     # Send on the preview shown before Edit: the draft is empty now.
     telegram.clear()
@@ -807,8 +870,13 @@ async def test_user_closes_from_the_answer_footer(live: App, telegram: FakeTeleg
     card_id, _ = await answered_ticket(live, telegram)
     await settle(live)
     footer_id = (await user_message_ids(live))[-1]
+    footer = [c for c in to_user(telegram, "sendMessage") if "fb:close:1" in str(c.params)][-1]
     telegram.clear()
-    await feed(live, callback(USER, "fb:close:1", message_id=footer_id, callback_id="close"))
+    pressed = callback(
+        USER, "fb:close:1", message_id=footer_id, callback_id="close",
+        reply_markup=footer.params["reply_markup"],
+    )  # fmt: skip
+    await feed(live, pressed)
     assert callback_answer(telegram, "close").params["text"] == "Вопрос №1 закрыт."
     keyboard_gone = only(telegram.calls_of("editMessageReplyMarkup"))
     assert keyboard_gone.params["chat_id"] == USER
@@ -818,7 +886,7 @@ async def test_user_closes_from_the_answer_footer(live: App, telegram: FakeTeleg
         "editMessageText", chat_id=MODERATOR_CHAT_ID, message_id=card_id
     )
     assert "Статус: 🔒 закрыто" in edit.params["text"]
-    assert data_of(edit.params["reply_markup"]) == ["mod:ban:1"]
+    assert data_of(edit.params["reply_markup"]) == ["mod:reopen:1", "mod:ban:1"]
     state, closed_at = await row(live, "SELECT state, closed_at FROM tickets WHERE id = 1")
     assert state == "closed"
     assert closed_at is not None
@@ -861,9 +929,10 @@ async def test_moderator_answers_with_a_photo(live: App, telegram: FakeTelegram)
     assert copy.params["message_id"] == reply["message"]["message_id"]
     await settle(live)
     answer = await row(
-        live, "SELECT kind, text, file_id, author FROM ticket_messages WHERE direction = 'answer'"
+        live, "SELECT kind, text, author FROM ticket_messages WHERE direction = 'answer'"
     )
-    assert answer == ("photo", "Образец заявления", "AgAD-sample-big", "Anna")
+    # The answer travels as a copy of the moderator's message; its text is kept.
+    assert answer == ("photo", "Образец заявления", "Anna")
     assert (await row(live, "SELECT state FROM tickets WHERE id = 1")) == ("answered",)
 
 
@@ -920,22 +989,25 @@ async def test_queue_lists_open_tickets_oldest_first(live: App, telegram: FakeTe
     card4 = await new_ticket(live, telegram, "Четвёртый")
     await feed(live, callback(MOD_A, "mod:take:3", chat_id=MODERATOR_CHAT_ID, message_id=card3))
     await answer_by_reply(live, telegram, card4, "Ответ на четвёртый")
-    await new_ticket(live, telegram, "Пятый", user=OTHER)
-    await feed(live, callback(MOD_A, "mod:close:5", chat_id=MODERATOR_CHAT_ID))
+    card5 = await new_ticket(live, telegram, "Пятый", user=OTHER)
+    await feed(live, callback(MOD_A, "mod:close-yes:5", chat_id=MODERATOR_CHAT_ID, message_id=card5))
     await settle(live)
-    # #2 was asked three hours ago.
-    await live.db.write("UPDATE tickets SET created_at = created_at - 10800 WHERE id = 2")
+    # #2 was asked three hours ago, and its reader added to it an hour ago.
+    await live.db.write(
+        "UPDATE tickets SET created_at = created_at - 10800, last_user_at = last_user_at - 3600 "
+        "WHERE id = 2"
+    )
 
     telegram.clear()
     queue = command("/queue")
     await feed(live, queue)
     reply = await group_reply(telegram, queue)
-    me, other = (pseudonym(live.settings.pseudonym_key(), u) for u in (USER, OTHER))
+    me, other = [await reader_of(live, u) for u in (USER, OTHER)]
     assert reply.params["text"] == (
         "<b>Открытых обращений: 3</b>\n"
-        f"#2 · 3 ч · 🆕 ждёт ответа · {PASSPORT_TOPIC} · {other}\n"
-        f"#1 · 0 мин · 🆕 ждёт ответа · — · {me}\n"
-        f"#3 · 0 мин · 🙋 юрист готовит ответ · — · {me}"
+        f"#2 · ждёт 1 ч (задан 3 ч назад) · 🆕 ждёт ответа · {PASSPORT_TOPIC} · Читатель {other}\n"
+        f"#1 · ждёт 0 мин (задан 0 мин назад) · 🆕 ждёт ответа · — · Читатель {me}\n"
+        f"#3 · ждёт 0 мин (задан 0 мин назад) · 🙋 юрист готовит ответ · — · Читатель {me}"
     )
 
 
@@ -951,7 +1023,7 @@ async def test_ticket_command_shows_the_history(live: App, telegram: FakeTelegra
     history = command("/ticket 1")
     await feed(live, history)
     reply = await group_reply(telegram, history)
-    reader = pseudonym(live.settings.pseudonym_key(), USER)
+    reader = await reader_of(live, USER)
     assert reply.params["text"] == (
         f"<b>#1</b> · Читатель {reader} · ✅ есть ответ\n\n"
         f"[{stamps[0]}] <b>Вопрос:</b> {QUESTION}\n\n"
@@ -971,7 +1043,7 @@ async def test_ticket_command_shows_a_long_question_whole(
     history = command("/ticket 1")
     await feed(live, history)
     reply = await group_reply(telegram, history)
-    reader = pseudonym(live.settings.pseudonym_key(), USER)
+    reader = await reader_of(live, USER)
     assert reply.params["text"] == (
         f"<b>#1</b> · Читатель {reader} · 🆕 ждёт ответа\n\n[{stamp}] <b>Вопрос:</b> {question}"
     )
@@ -981,12 +1053,18 @@ async def test_ticket_command_without_a_number_shows_the_usage(
     live: App, telegram: FakeTelegram
 ) -> None:
     telegram.chat_members[(MODERATOR_CHAT_ID, MOD_A)] = "member"
-    for text in ("/ticket", "/ticket abc", "/ticket 99"):
+    for text in ("/ticket", "/ticket abc"):
         telegram.clear()
         usage = command(text)
         await feed(live, usage)
         reply = await group_reply(telegram, usage)
         assert visible(reply.params["text"]) == TICKET_USAGE, text
+    # A number that is no ticket: said so, by number.
+    telegram.clear()
+    missing = command("/ticket 99")
+    await feed(live, missing)
+    reply = await group_reply(telegram, missing)
+    assert reply.params["text"] == "Обращения #99 нет (возможно, оно удалено по просьбе пользователя)."
 
 
 async def test_ticket_command_with_a_huge_number_shows_the_usage(
@@ -996,7 +1074,8 @@ async def test_ticket_command_with_a_huge_number_shows_the_usage(
     huge = command("/ticket 99999999999999999999")
     await feed(live, huge)
     reply = await group_reply(telegram, huge)
-    assert visible(reply.params["text"]) == TICKET_USAGE
+    # No overflow: a number SQLite cannot hold is simply no ticket.
+    assert reply.params["text"].startswith("Обращения #99999999999999999999 нет")
 
 
 async def test_stats_counts_states_and_the_median_time_to_answer(
@@ -1011,20 +1090,31 @@ async def test_stats_counts_states_and_the_median_time_to_answer(
         await live.db.write(
             "UPDATE tickets SET created_at = first_answer_at - ? WHERE id = ?", (delay, ticket_id)
         )
-    await feed(live, callback(MOD_A, "mod:close:3", chat_id=MODERATOR_CHAT_ID))
+    await feed(live, callback(MOD_A, "mod:close-yes:3", chat_id=MODERATOR_CHAT_ID, message_id=card_id))
     await new_ticket(live, telegram, "Вопрос 4")
+    await feed(live, callback(USER, "fb:up:1", callback_id="r1"))
+    await feed(live, callback(USER, "fb:down:2", callback_id="r2"))
+    await feed(live, callback(USER, "fb:up:2", callback_id="r3"))  # a change replaces it
+    await feed(live, callback(USER, "fb:up:3", callback_id="r4"))
+    await feed(live, callback(USER, "fb:down:3", callback_id="r5"))
     await settle(live)
 
     telegram.clear()
     stats = command("/stats")
     await feed(live, stats)
     reply = await group_reply(telegram, stats)
-    assert reply.params["text"] == (
-        "<b>Обращения</b>\n"
-        "новых: 1 · в работе: 0 · с ответом: 2 · закрытых: 1\n"
-        "Медианное время до первого ответа: 2 ч\n"
-        "Ждут публикации: 0"
-    )
+    week = time.strftime("%G-W%V", time.gmtime())
+    assert reply.params["text"].split("\n") == [
+        "<b>Обращения</b>",
+        "новых: 1 · в работе: 0 · с ответом: 2 · закрытых: 1",
+        "Медианное время до первого ответа: 2 ч",
+        "Ждут публикации: 0 · не опубликовано из-за отказа Telegram: 0",
+        "Оценки ответов: 3 · помогло — 67% (👍 2 · 👎 1)",
+        "<b>Время до первого ответа по неделям</b>",
+        f"{week}: ответов — 3, медиана — 2 ч",
+        "Поиск: запросов — 0, с найденным ответом — 0, открыто статей из подсказок — 0, "
+        "вопросов после подсказки — 0",
+    ]
 
 
 def canned_text(name: str, locale: str) -> str:
@@ -1076,7 +1166,12 @@ async def test_canned_with_an_unknown_name_shows_the_usage(
     wrong = command("/canned nope", reply_to_card=card_id)
     await feed(live, wrong)
     reply = await group_reply(telegram, wrong)
-    assert visible(reply.params["text"]) == CANNED_USAGE
+    # What was wrong, and what there is.
+    assert reply.params["text"] == "Заготовки «nope» нет. Доступны: passport, safety, thanks"
+    telegram.clear()
+    bare = command("/canned", reply_to_card=card_id)
+    await feed(live, bare)
+    assert visible((await group_reply(telegram, bare)).params["text"]) == CANNED_USAGE
     await settle(live)
     assert to_user(telegram, "sendMessage") == []
     assert (await row(live, "SELECT state FROM tickets WHERE id = 1")) == ("new",)
@@ -1128,7 +1223,9 @@ async def test_moderator_reply_to_a_closed_ticket_is_not_sent(
 ) -> None:
     telegram.chat_members[(MODERATOR_CHAT_ID, MOD_B)] = "member"
     card_id = await new_ticket(live, telegram)
-    await feed(live, callback(MOD_B, "mod:close:1", chat_id=MODERATOR_CHAT_ID, message_id=card_id))
+    await feed(
+        live, callback(MOD_B, "mod:close-yes:1", chat_id=MODERATOR_CHAT_ID, message_id=card_id)
+    )
     await settle(live)
     telegram.clear()
     late = group_message(MODERATOR_CHAT_ID, MOD_A, "Поздний ответ", reply_to_message_id=card_id)
@@ -1143,18 +1240,19 @@ async def test_moderator_reply_to_a_closed_ticket_is_not_sent(
     )
 
 
-async def test_follow_up_on_a_closed_ticket_is_refused(live: App, telegram: FakeTelegram) -> None:
-    _, answer_id = await answered_ticket(live, telegram)
+async def test_follow_up_on_a_closed_ticket_reopens_it(live: App, telegram: FakeTelegram) -> None:
+    card_id, answer_id = await answered_ticket(live, telegram)
     await settle(live)
     await feed(live, callback(USER, "fb:close:1"))
     await settle(live)
+    assert (await row(live, "SELECT state FROM tickets WHERE id = 1")) == ("closed",)
     telegram.clear()
     await feed(live, private_message(USER, "А ещё вопрос", reply_to=reply_to(answer_id)))
-    refusal = only(to_user(telegram, "sendMessage"))
-    assert refusal.params["text"] == FOLLOW_UP_CLOSED
-    assert data_of(refusal.params["reply_markup"]) == ["nav:mine", "nav:home"]
-    await settle(live)
-    assert to_group(telegram) == []
-    assert (
-        await row(live, "SELECT count(*) FROM ticket_messages WHERE direction = 'follow_up'")
-    ) == (0,)
+    ack = only(to_user(telegram, "sendMessage"))
+    assert ack.params["text"] == "Вопрос №1 снова открыт — юрист увидит ваше сообщение."
+    post = await telegram.wait_for_call("sendMessage", chat_id=MODERATOR_CHAT_ID)
+    assert post.params["text"] == "↩️ Уточнение к #1:\nА ещё вопрос"
+    card = await telegram.wait_for_call("editMessageText", chat_id=MODERATOR_CHAT_ID, message_id=card_id)
+    assert "↩️ Снова открыто после закрытия: 1 раз" in card.params["text"]
+    # Back with the moderator who answered it.
+    assert (await row(live, "SELECT state, reopened FROM tickets WHERE id = 1")) == ("claimed", 1)

@@ -6,9 +6,11 @@ import asyncio
 import os
 import signal
 import socket
+import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -28,19 +30,23 @@ async def server(telegram: FakeTelegram, tmp_path: Path) -> AsyncIterator[tuple[
         telegram, tmp_path, webhook_url="https://bot.example.org/hook", webhook_secret=SECRET
     )
     async with open_app(settings) as app:
-        webhook = WebhookServer(app)
+        webhook = WebhookServer(app, app.intake)
+        webhook.guard.header_timeout = 0.3  # slow clients are cut off quickly here
+        webhook.guard.max_connections = 5
         port = await webhook.start("127.0.0.1", 0)
         try:
             yield app, f"http://127.0.0.1:{port}"
         finally:
             await webhook.stop()
+            await app.intake.stop()
 
 
 async def post(url: str, body: dict[str, object], secret: str | None) -> int:
     headers = {SECRET_HEADER: secret} if secret is not None else {}
     async with (
         aiohttp.ClientSession() as http,
-        http.post(url + "/telegram/webhook", json=body, headers=headers) as response,
+        # WEBHOOK_PATH defaults to the path of WEBHOOK_URL: where Telegram delivers.
+        http.post(url + "/hook", json=body, headers=headers) as response,
     ):
         return response.status
 
@@ -54,7 +60,7 @@ async def test_requests_without_the_secret_are_refused(
     assert await post(url, update, "wrong-secret-value-123") == 401
     assert telegram.calls == []
     assert await post(url, update, SECRET) == 200
-    (menu,) = telegram.calls_of("sendMessage")
+    menu = await telegram.wait_for_call("sendMessage", chat_id=10)
     assert menu.params["text"].startswith("<b>Здравствуйте!")
 
 
@@ -62,9 +68,12 @@ async def test_a_redelivered_update_is_handled_once(
     server: tuple[App, str], telegram: FakeTelegram
 ) -> None:
     _, url = server
+    app, url = server
     update = {**private_message(10, "/help"), "update_id": 77}
     assert await post(url, update, SECRET) == 200
     assert await post(url, update, SECRET) == 200
+    await telegram.wait_for_call("sendMessage", chat_id=10)
+    assert await app.intake.drain(5)
     assert len(telegram.calls_of("sendMessage")) == 1
 
 
@@ -75,9 +84,76 @@ async def test_health_and_bad_bodies(server: tuple[App, str]) -> None:
             assert response.status == 200
             assert await response.json() == {"status": "ok"}
         async with http.post(
-            url + "/telegram/webhook", data=b"not json", headers={SECRET_HEADER: SECRET}
+            url + "/hook", data=b"not json", headers={SECRET_HEADER: SECRET}
         ) as response:
             assert response.status == 400
+
+
+async def test_an_update_that_cannot_be_recorded_gets_500_and_comes_again(
+    server: tuple[App, str], telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database busy (a backup, another process): Telegram must send it again."""
+    app, url = server
+    original = app.intake.inbox.record
+    failures = [sqlite3.OperationalError("database is locked")]
+
+    async def busy(entries: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return await original(entries)
+
+    monkeypatch.setattr(app.intake.inbox, "record", busy)
+    update = {**private_message(30, "/start"), "update_id": 900}
+    assert await post(url, update, SECRET) == 500
+    # The sender learns, once, that the message waits for the fault to pass.
+    (notice,) = telegram.calls_of("sendMessage")
+    assert notice.params["text"].startswith("У бота сейчас технические неполадки.")
+    assert await post(url, update, SECRET) == 200  # Telegram's retry
+    await telegram.wait_for(
+        lambda calls: any(str(c.params.get("text")).startswith("<b>Здравствуйте!") for c in calls)
+    )
+
+
+async def test_a_handler_that_hits_a_busy_database_is_tried_again(
+    server: tuple[App, str], telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Answered 200 on recording; a transient failure while handling is retried by the
+    bot itself, not dropped (today: answered 200 and lost)."""
+    app, url = server
+    app.intake.retry_base = 0.05
+    original = app.services.users.locale_of
+    failures = [sqlite3.OperationalError("database is locked")] * 2
+
+    async def busy(*args: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return await original(*args)
+
+    monkeypatch.setattr(app.services.users, "locale_of", busy)
+    assert await post(url, {**private_message(31, "/help"), "update_id": 901}, SECRET) == 200
+    await telegram.wait_for_call("sendMessage", chat_id=31)
+    assert failures == []
+    assert await app.intake.drain(5)
+    row = await app.db.fetch_one("SELECT attempts, handled_at IS NOT NULL FROM inbox WHERE update_id = 901")
+    assert row is not None and tuple(row) == (2, 1)
+
+
+async def test_slow_clients_are_cut_off(server: tuple[App, str]) -> None:
+    _, url = server
+    host, port = url.removeprefix("http://").split(":")
+    # A connection that never sends its headers is closed after the header timeout.
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(b"POST /hook HTTP/1.1\r\nHost: x\r\n")  # and then nothing more
+    await writer.drain()
+    async with asyncio.timeout(5):
+        assert await reader.read() == b""  # closed by the server
+    writer.close()
+    # More connections than the cap: the extra ones are closed at once.
+    opened = [await asyncio.open_connection(host, int(port)) for _ in range(6)]
+    async with asyncio.timeout(5):
+        assert await opened[-1][0].read() == b""
+    for _, w in opened:
+        w.close()
 
 
 def free_port() -> int:

@@ -7,6 +7,7 @@ from aiogram import Router
 from bot.filters import ChatIs, PrivateChat
 from bot.handlers import (
     ask,
+    desk,
     errors,
     fallback,
     menu,
@@ -29,24 +30,30 @@ def create_root_router(moderator_chat_id: int) -> Router:
     # - the menus first: most updates are menu clicks and commands, and aiogram tries
     #   routers in order (each one tried costs filter checks); their Nav filter leaves
     #   the screens of the other features to those features;
-    # - replies to answers are follow-ups even while a new draft is open, so tickets
-    #   come before ask, whose draft handler takes every other message in its states;
+    # - replies to the bot's messages of a ticket add to it even while a new draft is
+    #   open, so tickets come before ask, whose draft handler takes every other message
+    #   in its states;
+    # - privacy before ask: /forget and /privacy work in the middle of a draft;
     # - moderator commands are refused in private chats before the fallback;
     # - fallback catches what nothing else took.
     private.include_routers(
         menu.create_router(),
         tickets.create_router(),
         subscriptions.create_router(),
-        ask.create_router(),
         privacy.create_router(),
-        moderation.create_private_refusals(),
+        ask.create_router(),
+        desk.create_private_refusals(),
         fallback.create_router(),
     )
 
     moderators = Router(name="moderators")
     moderators.message.filter(ChatIs(moderator_chat_id))
+    moderators.edited_message.filter(ChatIs(moderator_chat_id))
     moderators.callback_query.filter(ChatIs(moderator_chat_id))
-    moderators.include_routers(moderation.create_router(), publishing.create_router())
+    # Commands first, then answers (a reply that is a command is not an answer).
+    moderators.include_routers(
+        desk.create_router(), publishing.create_router(), moderation.create_router()
+    )
 
     root.include_routers(private, moderators, errors.create_router())
     return root

@@ -1,10 +1,13 @@
-"""Asking a question: the safety reminder, the draft, its preview, and Send."""
+"""Asking a question: the safety reminder, the draft, its one preview, and Send."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
 
-from aiogram import F, Router
+from aiogram import Bot, Dispatcher, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -12,32 +15,57 @@ from aiogram.types import CallbackQuery, Message
 from bot import screens
 from bot.callbacks import AskAbout, DraftAction, Nav, Screen
 from bot.content import Library
-from bot.handlers.common import Content, content_of, send_view, show_view
+from bot.handlers.common import incoming_of, send_view, show_view
 from bot.handlers.fallback import LooksLikeCommand
 from bot.i18n import L10n
-from bot.services.questions import Draft, QuestionService, Refusal, Refused
+from bot.services.questions import (
+    MAX_ATTACHMENTS,
+    MAX_QUESTION_CHARS,
+    Added,
+    Draft,
+    Incoming,
+    QuestionService,
+    Refusal,
+    Refused,
+)
 from bot.states import AskQuestion
 
-# A question may come in several messages (Telegram splits long pastes at 4096);
-# together they are stored whole, up to this size.
-MAX_QUESTION_CHARS = 12_000
+# The items of an album arrive as separate messages, maybe in separate batches: the
+# preview is redrawn once they stop coming, not once per item.
+ALBUM_SETTLE = 1.0
+_REFUSALS = {
+    Refusal.TOO_MANY_OPEN: "ask-too-many",
+    Refusal.DAILY_BUDGET: "ask-daily-budget",
+    Refusal.BANNED: "banned-notice",
+}
 
 
-async def _begin(
+def refusal_view(l10n: L10n, questions: QuestionService, refused: Refused) -> screens.View:
+    key = _REFUSALS.get(refused.reason, "ask-too-many")
+    limit = (
+        questions.questions_per_day
+        if refused.reason is Refusal.DAILY_BUDGET
+        else questions.max_open_tickets
+    )
+    return screens.ask_refused(l10n, key, limit)
+
+
+async def begin(
     user_id: int, topic: str | None, state: FSMContext, l10n: L10n, library: Library,
-    questions: QuestionService,
+    questions: QuestionService, text: str = "",
 ) -> screens.View:  # fmt: skip
-    """Start a draft, or explain why the user cannot ask now."""
+    """Start a draft (optionally with a text already in it), or explain why the user
+    cannot ask now."""
     try:
         await questions.check_can_ask(user_id)
     except Refused as refused:
-        if refused.reason is Refusal.TOO_MANY_OPEN:
-            return screens.ask_refused(l10n, "ask-too-many", questions.max_open_tickets)
-        return screens.ask_refused(l10n, "banned-notice")
+        return refusal_view(l10n, questions, refused)
     found = library.topic(topic) if topic else None
-    draft = Draft(key=secrets.token_hex(6), topic=found.slug if found else None)
-    await state.set_state(AskQuestion.writing)
+    draft = Draft(key=secrets.token_hex(6), topic=found.slug if found else None, text=text)
+    await state.set_state(AskQuestion.preview if text else AskQuestion.writing)
     await state.set_data({"draft": draft.to_dict()})
+    if text:
+        return screens.ask_preview(l10n, draft, [])
     return screens.ask_intro(l10n, draft.key, found.name.get(l10n.locale) if found else None)
 
 
@@ -46,7 +74,7 @@ async def ask_button(
     questions: QuestionService, callback_data: AskAbout | None = None,
 ) -> None:  # fmt: skip
     topic = callback_data.topic if isinstance(callback_data, AskAbout) else None
-    view = await _begin(callback.from_user.id, topic, state, l10n, library, questions)
+    view = await begin(callback.from_user.id, topic, state, l10n, library, questions)
     await show_view(callback, state, view, is_menu=False)
     await callback.answer()
 
@@ -55,59 +83,110 @@ async def ask_command(
     message: Message, state: FSMContext, l10n: L10n, library: Library, questions: QuestionService
 ) -> None:
     assert message.from_user is not None
-    view = await _begin(message.from_user.id, None, state, l10n, library, questions)
+    view = await begin(message.from_user.id, None, state, l10n, library, questions)
     await message.answer(view.text, reply_markup=view.markup)
 
 
-async def accepted_content(
-    message: Message, l10n: L10n, questions: QuestionService
-) -> Content | None:
+async def accepted(message: Message, l10n: L10n, questions: QuestionService) -> Incoming | None:
     """What a user's message brings to a question, or None after telling them why not
     (over the flood limit, or a sticker, location, poll...)."""
     assert message.from_user is not None
     if not questions.take_flood_slot(message.from_user.id):
         await message.answer(l10n.text("ask-flood"))
         return None
-    content = content_of(message)
-    if content is None:
+    incoming = incoming_of(message)
+    if incoming is None:
         await message.answer(l10n.text("ask-text-please"))
-    return content
+    return incoming
+
+
+def _notes(l10n: L10n, outcomes: list[Added]) -> list[str]:
+    notes = []
+    if Added.TOO_MANY_FILES in outcomes:
+        notes.append(l10n.text("ask-too-many-files", limit=MAX_ATTACHMENTS))
+    if Added.TOO_BIG in outcomes:
+        notes.append(l10n.text("ask-file-too-big"))
+    return notes
 
 
 async def draft_message(
-    message: Message, state: FSMContext, l10n: L10n, questions: QuestionService
-) -> None:
-    """Every message while writing: add it to the draft and show the preview."""
-    assert message.from_user is not None
+    message: Message, state: FSMContext, l10n: L10n, questions: QuestionService,
+    bot: Bot, dispatcher: Dispatcher,
+) -> None:  # fmt: skip
+    """Every message while writing: add it to the draft and update the one preview."""
     data = await state.get_data()
     if "draft" not in data:
         await state.clear()
         return
     draft = Draft.from_dict(data["draft"])
-    notes: list[str] = []
-    if message.media_group_id is not None:
-        if data.get("album") == message.media_group_id:
-            return  # the rest of an album: only its first item is kept, as we said
-        await state.update_data(album=message.media_group_id)
-        notes.append(l10n.text("ask-album-first-only"))
-    content = await accepted_content(message, l10n, questions)
-    if content is None:
-        return
-    if content.file_id is not None:
-        if draft.file_id is not None:
-            notes.append(l10n.text("ask-one-attachment"))
-        else:
-            draft.kind, draft.file_id = content.kind, content.file_id
-    if content.text:
-        combined = f"{draft.text}\n\n{content.text}" if draft.text else content.text
-        if len(combined) > MAX_QUESTION_CHARS:
-            await message.answer(l10n.text("ask-too-long", limit=MAX_QUESTION_CHARS))
+    # An album item over the flood limit would be lost: albums are counted as one.
+    if message.media_group_id is not None and data.get("album") == message.media_group_id:
+        incoming = incoming_of(message)
+        if incoming is None:
             return
-        draft.text = combined
+    else:
+        incoming = await accepted(message, l10n, questions)
+        if incoming is None:
+            return
+    outcomes = draft.take(incoming)
+    if outcomes == [Added.DUPLICATE] or outcomes == [Added.REST_OF_REFUSED]:
+        return
+    if Added.TOO_LONG in outcomes:
+        await message.answer(l10n.text("ask-too-long", limit=MAX_QUESTION_CHARS))
+        if draft.is_empty:
+            await state.update_data(draft=draft.to_dict())
+            return
     await state.set_state(AskQuestion.preview)
-    await state.update_data(draft=draft.to_dict())
+    await state.update_data(draft=draft.to_dict(), album=message.media_group_id)
+    if message.media_group_id is not None and draft.preview_id is not None:
+        _refresh_later(dispatcher, bot, state, l10n, draft.key)
+        return
+    await _show_preview(message.chat.id, bot, state, l10n, draft, _notes(l10n, outcomes))
+
+
+async def _show_preview(
+    chat_id: int, bot: Bot, state: FSMContext, l10n: L10n, draft: Draft, notes: list[str]
+) -> None:
     view = screens.ask_preview(l10n, draft, notes)
-    await message.answer(view.text, reply_markup=view.markup)
+    if draft.preview_id is not None:
+        try:
+            await bot.edit_message_text(
+                text=view.text, chat_id=chat_id, message_id=draft.preview_id,
+                reply_markup=view.markup,
+            )  # fmt: skip
+            return
+        except TelegramBadRequest as error:
+            if "not modified" in error.message:
+                return
+            # Deleted by the user, or too old to edit: a new preview takes its place.
+    sent = await bot.send_message(chat_id, view.text, reply_markup=view.markup)
+    draft.preview_id = sent.message_id
+    await state.update_data(draft=draft.to_dict())
+
+
+_pending_refresh: dict[str, asyncio.TimerHandle] = {}
+
+
+def _refresh_later(
+    dispatcher: Dispatcher, bot: Bot, state: FSMContext, l10n: L10n, key: str
+) -> None:
+    """Redraw the preview once the album's items stop coming; under the user's event
+    lock, so it cannot cross a Send pressed meanwhile."""
+    loop = asyncio.get_running_loop()
+    if key in _pending_refresh:
+        _pending_refresh.pop(key).cancel()
+
+    async def refresh() -> None:
+        _pending_refresh.pop(key, None)
+        async with dispatcher.fsm.events_isolation.lock(state.key):
+            data = await state.get_data()
+            if "draft" not in data or data["draft"].get("key") != key:
+                return  # sent or dropped meanwhile
+            draft = Draft.from_dict(data["draft"])
+            with contextlib.suppress(TelegramBadRequest):
+                await _show_preview(state.key.chat_id, bot, state, l10n, draft, [])
+
+    _pending_refresh[key] = loop.call_later(ALBUM_SETTLE, lambda: asyncio.ensure_future(refresh()))
 
 
 async def draft_action(
@@ -120,6 +199,8 @@ async def draft_action(
         # Send pressed again after the question went out, or an old preview.
         sent = await questions.submitted(callback_data.key)
         if sent is not None and sent.user_id == callback.from_user.id:
+            # Also after a crash between the commit and "received": say it now.
+            await show_view(callback, state, screens.ask_received(l10n, sent.id))
             await callback.answer(l10n.text("ask-already-sent", id=str(sent.id)))
         else:
             await callback.answer(l10n.text("ask-draft-gone"))
@@ -128,9 +209,9 @@ async def draft_action(
         case "send":
             await _send(callback, state, l10n, locale, questions, draft)
         case "edit":
-            draft.text, draft.kind, draft.file_id = "", "text", None
+            fresh = Draft(key=draft.key, topic=draft.topic)
             await state.set_state(AskQuestion.writing)
-            await state.update_data(draft=draft.to_dict(), album=None)
+            await state.update_data(draft=fresh.to_dict(), album=None)
             topic = library.topic(draft.topic) if draft.topic else None
             view = screens.ask_intro(
                 l10n, draft.key, topic.name.get(l10n.locale) if topic else None
@@ -150,16 +231,15 @@ async def _send(
     if draft.is_empty:
         await callback.answer(l10n.text("ask-empty"), show_alert=True)
         return
+    message_id = callback.message.message_id if callback.message is not None else None
     try:
-        await questions.check_can_ask(callback.from_user.id)
-    except Refused:
-        view = screens.ask_refused(l10n, "ask-too-many", questions.max_open_tickets)
+        # Stored (with the job that posts it) BEFORE the user is told it was received.
+        ticket, _ = await questions.submit(callback.from_user.id, locale, draft, message_id)
+    except Refused as refused:
         await state.set_data({})
-        await show_view(callback, state, view)
+        await show_view(callback, state, refusal_view(l10n, questions, refused))
         await callback.answer()
         return
-    # Stored (with the job that posts it) BEFORE the user is told it was received.
-    ticket, _ = await questions.submit(callback.from_user.id, locale, draft)
     await state.set_data({})
     await show_view(callback, state, screens.ask_received(l10n, ticket.id))
     await callback.answer()

@@ -8,9 +8,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot import screens
-from bot.callbacks import ArticleView, Nav, Screen, SetLanguage, TopicCard
+from bot.callbacks import ArticleView, DigestArticle, Nav, Screen, SetLanguage, TopicCard
 from bot.content import Library
-from bot.handlers.common import current_view, in_dialog, send_view, show_view
+from bot.handlers.common import current_view, in_dialog, remember, send_view, show_view
 from bot.i18n import SUPPORTED_LOCALES, L10n, Localizations
 from bot.services.users import UserService
 
@@ -82,6 +82,24 @@ async def open_item(
     await callback.answer()
 
 
+async def digest_article(
+    callback: CallbackQuery, callback_data: DigestArticle, state: FSMContext, l10n: L10n,
+    library: Library,
+) -> None:  # fmt: skip
+    """An article button under a digest issue (or a suggestion): the article comes as a
+    new message; the message with the button stays as it is."""
+    view = screens.digest_article(l10n, library, callback_data.issue, callback_data.slug)
+    if view is None:
+        await callback.answer(l10n.text("stale-button"))
+        return
+    await callback.answer()
+    sent = await callback.bot.send_message(  # type: ignore[union-attr]
+        callback.from_user.id, view.text, reply_markup=view.markup
+    )
+    if not await in_dialog(state):
+        await remember(state, view, sent.message_id)
+
+
 async def set_language(
     callback: CallbackQuery,
     callback_data: SetLanguage,
@@ -112,5 +130,6 @@ def create_router() -> Router:
     router.callback_query.register(navigate, Nav.filter(F.screen.in_(MENU_SCREENS)))
     router.callback_query.register(open_item, TopicCard.filter())
     router.callback_query.register(open_item, ArticleView.filter())
+    router.callback_query.register(digest_article, DigestArticle.filter())
     router.callback_query.register(set_language, SetLanguage.filter())
     return router

@@ -1,8 +1,8 @@
-"""The moderators' group: card buttons, answers by reply, and the group's commands."""
+"""The moderators' group: card buttons, answers by reply (or in a ticket's topic),
+internal notes, corrections of answers."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from aiogram import Bot, Router
@@ -10,21 +10,18 @@ from aiogram.filters import Command, CommandObject, Filter
 from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import ModAction
-from bot.cards import split_text
+from bot.cards import confirm_markup
 from bot.config import Settings
-from bot.content import CannedAnswer, Library
-from bot.handlers.common import content_of
+from bot.handlers.common import incoming_of
 from bot.handlers.fallback import LooksLikeCommand
 from bot.i18n import L10n
 from bot.moderators import ModeratorDirectory
-from bot.repositories import TicketRecord
+from bot.outbox.group_jobs import GroupJobs
+from bot.records import TicketRecord
 from bot.services.questions import QuestionService
 
-MODERATOR_COMMANDS = (
-    "queue", "ticket", "stats", "canned", "ban", "unban", "publish", "broadcasts",
-)  # fmt: skip
 TELEGRAM_ANONYMOUS_ADMIN = 1087968824
-MESSAGE_LIMIT = 4000
+NOTE_COMMAND = "note"
 
 
 def moderator_name(message_or_callback: Message | CallbackQuery) -> tuple[int, str]:
@@ -34,17 +31,31 @@ def moderator_name(message_or_callback: Message | CallbackQuery) -> tuple[int, s
     return user.id, user.full_name
 
 
+def _thread_of(message: Message) -> int | None:
+    return message.message_thread_id if message.is_topic_message else None
+
+
 class TicketOfMessage(Filter):
     """A moderator's message that belongs to a ticket: a reply to any of the ticket's
     messages, or (forum mode) any message in the ticket's topic."""
 
     async def __call__(self, message: Message, questions: QuestionService) -> bool | dict[str, Any]:
         replied = message.reply_to_message
-        thread = message.message_thread_id if message.is_topic_message else None
         ticket = await questions.ticket_of_group_message(
-            message.chat.id, replied.message_id if replied else None, thread
+            message.chat.id, replied.message_id if replied else None, _thread_of(message)
         )
         return {"ticket": ticket} if ticket is not None else False
+
+
+class FromModerator(Filter):
+    async def __call__(
+        self, message: Message, bot: Bot, moderators: ModeratorDirectory, settings: Settings
+    ) -> bool:
+        if message.sender_chat is not None:
+            return message.sender_chat.id == settings.moderator_chat_id
+        return message.from_user is not None and await moderators.is_member(
+            bot, message.from_user.id
+        )
 
 
 async def card_button(
@@ -54,13 +65,24 @@ async def card_button(
     l10n: L10n,
     questions: QuestionService,
     moderators: ModeratorDirectory,
+    group_jobs: GroupJobs,
 ) -> None:
     if not await moderators.is_member(bot, callback.from_user.id):
         await callback.answer(l10n.text("mod-not-allowed"), show_alert=True)
         return
-    ticket = await questions.ticket(callback_data.ticket)
-    if ticket is None:
-        await callback.answer(l10n.text("mod-ticket-gone"), show_alert=True)
+    message = callback.message if isinstance(callback.message, Message) else None
+    if message is None:
+        await callback.answer(l10n.text("mod-stale-button"), show_alert=True)
+        return
+    # The button acts on the ticket of the message it is on, never on a number alone: a
+    # forged button, or one left on a card of a forgotten ticket, acts on nothing.
+    ticket = await questions.ticket_of_group_message(message.chat.id, message.message_id, None)
+    if ticket is None or ticket.purged_at is not None:
+        reason = await questions.retired_reason(message.chat.id, message.message_id, None)
+        await callback.answer(l10n.text(f"mod-ticket-{reason or 'gone'}"), show_alert=True)
+        return
+    if ticket.id != callback_data.ticket:
+        await callback.answer(l10n.text("mod-stale-button"), show_alert=True)
         return
     moderator_id, name = moderator_name(callback)
     match callback_data.action:
@@ -75,196 +97,114 @@ async def card_button(
                 )
             else:
                 await callback.answer(l10n.text("mod-not-new"), show_alert=True)
-        case "close":
-            closed = await questions.close(ticket.id)
+        case "close" | "ban" if ticket.user_id is not None:
+            # No one-tap accidents: the card asks first.
+            await questions.card_redrawn(ticket.id)
+            await message.edit_reply_markup(
+                reply_markup=confirm_markup(l10n, ticket.id, callback_data.action)
+            )
+            await callback.answer()
+        case "close-yes":
+            closed = await questions.close(ticket.id, "moderator")
             key = "mod-closed" if closed is not None else "mod-already-closed"
             await callback.answer(l10n.text(key, id=str(ticket.id)))
-        case "ban":
+        case "ban-yes" if ticket.user_id is not None:
             await questions.ban(ticket.user_id)
             await callback.answer(l10n.text("mod-banned", id=str(ticket.id)), show_alert=True)
+        case "unban" if ticket.user_id is not None:
+            removed = await questions.unban(ticket.user_id)
+            key = "mod-unbanned" if removed else "mod-not-banned"
+            await callback.answer(l10n.text(key, id=str(ticket.id)))
+        case "reopen":
+            reopened = await questions.reopen(ticket.id)
+            key = "mod-reopened" if reopened else "mod-not-closed"
+            await callback.answer(l10n.text(key, id=str(ticket.id)))
+        case "back":
+            await group_jobs.restore_card(ticket)
+            await callback.answer()
+        case "none":
+            await callback.answer()
         case _:
-            await callback.answer(l10n.text("stale-button"))
+            await callback.answer(l10n.text("mod-stale-button"))
 
 
 async def answer(
     message: Message, ticket: TicketRecord, l10n: L10n, questions: QuestionService
 ) -> None:
     """A moderator's reply: copied to the user (without the moderator's name)."""
-    content = content_of(message)
-    if content is None or (message.from_user is not None and message.from_user.is_bot):
+    incoming = incoming_of(message)
+    if incoming is None or (message.from_user is not None and message.from_user.is_bot):
         # A service message (topic renamed or closed), a sticker, a poll: not an answer.
         return
-    if ticket.state == "closed":
+    if ticket.state == "closed" or ticket.user_id is None:
         await message.reply(l10n.text("mod-ticket-closed", id=str(ticket.id)))
         return
     moderator_id, name = moderator_name(message)
     await questions.answer(
         ticket, moderator_id, name,
         source=(message.chat.id, message.message_id),
-        kind=content.kind,
-        text=content.text,
-        file_id=content.file_id,
+        kind=incoming.kind,
+        text=incoming.text,
     )  # fmt: skip
 
 
-async def _ticket_of_command(message: Message, questions: QuestionService) -> TicketRecord | None:
-    result = await TicketOfMessage()(message, questions)
-    return result["ticket"] if isinstance(result, dict) else None
-
-
-async def canned_command(
-    message: Message,
-    command: CommandObject,
-    l10n: L10n,
-    questions: QuestionService,
-    canned: dict[str, CannedAnswer],
-) -> None:
-    name = (command.args or "").strip()
-    ticket = await _ticket_of_command(message, questions)
-    if not name or name not in canned or ticket is None:
-        names = ", ".join(sorted(canned)) or "—"
-        await message.reply(l10n.text("mod-canned-usage", names=names))
-        return
-    if ticket.state == "closed":
-        await message.reply(l10n.text("mod-ticket-closed", id=str(ticket.id)))
-        return
-    moderator_id, moderator = moderator_name(message)
-    await questions.answer(
-        ticket, moderator_id, moderator, source=None, kind="text",
-        text=canned[name].text.get(ticket.locale), canned=name,
-    )  # fmt: skip
-
-
-async def ban_command(
+async def note_command(
     message: Message, command: CommandObject, l10n: L10n, questions: QuestionService
 ) -> None:
-    ticket = await _ticket_of_command(message, questions)
+    """/note <text>, in a ticket's topic or as a reply to one of its messages: for
+    colleagues only; it never reaches the user."""
+    result = await TicketOfMessage()(message, questions)
+    ticket = result["ticket"] if isinstance(result, dict) else None
+    text = (command.args or "").strip()
     if ticket is None:
         await message.reply(l10n.text("mod-reply-to-ticket"))
         return
-    if command.command == "ban":
-        await questions.ban(ticket.user_id)
-        await message.reply(l10n.text("mod-banned", id=str(ticket.id)))
-    else:
-        removed = await questions.unban(ticket.user_id)
-        key = "mod-unbanned" if removed else "mod-not-banned"
-        await message.reply(l10n.text(key, id=str(ticket.id)))
-
-
-def _age(seconds: float, l10n: L10n) -> str:
-    minutes = int(seconds // 60)
-    if minutes < 60:
-        return l10n.text("age-minutes", count=minutes)
-    if minutes < 48 * 60:
-        return l10n.text("age-hours", count=minutes // 60)
-    return l10n.text("age-days", count=minutes // 1440)
-
-
-async def queue_command(
-    message: Message, l10n: L10n, questions: QuestionService, library: Library
-) -> None:
-    tickets = await questions.queue()
-    now = time.time()
-    lines = []
-    for ticket in tickets:
-        topic = library.topic(ticket.topic) if ticket.topic else None
-        lines.append(
-            l10n.text(
-                "mod-queue-item",
-                id=str(ticket.id),
-                age=_age(now - ticket.created_at, l10n),
-                state=l10n.text(f"ticket-state-{ticket.state}"),
-                topic=topic.name.get(l10n.locale) if topic else "—",
-                reader=questions.pseudonym(ticket.user_id),
-            )
-        )
-    stats = await questions.stats()
-    text = l10n.text("mod-queue", count=len(tickets)) + ("\n" + "\n".join(lines) if lines else "")
-    if stats.pending_posts:
-        text += "\n\n" + l10n.text("mod-backlog", count=stats.pending_posts)
-    await _reply_long(message, text)
-
-
-async def ticket_command(
-    message: Message, command: CommandObject, l10n: L10n, questions: QuestionService
-) -> None:
-    arg = (command.args or "").strip().lstrip("#")
-    # isdigit() alone would let a 20-digit number overflow SQLite's integer.
-    ticket = await questions.ticket(int(arg)) if arg.isdigit() and len(arg) < 12 else None
-    if ticket is None:
-        await message.reply(l10n.text("mod-ticket-usage"))
+    if not text:
+        await message.reply(l10n.text("mod-note-usage"))
         return
-    lines = [
-        l10n.text(
-            "mod-ticket-head",
-            id=str(ticket.id),
-            reader=questions.pseudonym(ticket.user_id),
-            state=l10n.text(f"ticket-state-{ticket.state}"),
-        )
-    ]
-    for item in await questions.messages(ticket.id):
-        stamp = time.strftime("%Y-%m-%d %H:%M", time.gmtime(item.created_at))
-        lines.append(
-            l10n.text(
-                f"mod-history-{item.direction}",
-                time=stamp,
-                author=item.author or "—",
-                text=item.text or l10n.text(f"kind-{item.kind}"),
-            )
-        )
-    await _reply_long(message, "\n\n".join(lines))
+    _, name = moderator_name(message)
+    await questions.note(ticket, name, text, (message.chat.id, message.message_id))
 
 
-async def stats_command(message: Message, l10n: L10n, questions: QuestionService) -> None:
-    stats = await questions.stats()
-    median = stats.median_first_answer
-    await message.reply(
-        l10n.text(
-            "mod-stats",
-            new=stats.by_state.get("new", 0),
-            claimed=stats.by_state.get("claimed", 0),
-            answered=stats.by_state.get("answered", 0),
-            closed=stats.by_state.get("closed", 0),
-            median=_age(median, l10n) if median is not None else "—",
-            backlog=stats.pending_posts,
-        )
+class RepliesToTheBot(Filter):
+    """A reply to one of the bot's own messages, or a message in a forum topic."""
+
+    async def __call__(self, message: Message, bot: Bot) -> bool:
+        replied = message.reply_to_message
+        if replied is not None and replied.from_user is not None:
+            return replied.from_user.id == bot.id and not replied.forum_topic_created
+        return _thread_of(message) is not None
+
+
+async def unknown_reply(message: Message, l10n: L10n, questions: QuestionService) -> None:
+    """A reply that reaches no ticket is never silence: the moderator learns why."""
+    if incoming_of(message) is None or (message.from_user is not None and message.from_user.is_bot):
+        return
+    replied = message.reply_to_message
+    reason = await questions.retired_reason(
+        message.chat.id, replied.message_id if replied else None, _thread_of(message)
     )
+    if reason is None and replied is None:
+        return  # ordinary talk in a topic that was never a ticket's
+    await message.reply(l10n.text(f"mod-reply-{reason or 'unknown'}"))
 
 
-async def _reply_long(message: Message, text: str) -> None:
-    for part in split_text(text, MESSAGE_LIMIT, MESSAGE_LIMIT):
-        await message.reply(part)
-
-
-async def only_in_group(message: Message, l10n: L10n) -> None:
-    """A moderator command outside the moderators' group."""
-    await message.answer(l10n.text("mod-only-in-group"))
-
-
-class FromModerator(Filter):
-    async def __call__(
-        self, message: Message, bot: Bot, moderators: ModeratorDirectory, settings: Settings
-    ) -> bool:
-        if message.sender_chat is not None:
-            return message.sender_chat.id == settings.moderator_chat_id
-        return message.from_user is not None and await moderators.is_member(
-            bot, message.from_user.id
-        )
+async def correction(message: Message, questions: QuestionService) -> None:
+    """A moderator edited an answer: the user's copy is corrected (bot/outbox)."""
+    text = message.text if message.text is not None else message.caption
+    entities = message.entities if message.text is not None else message.caption_entities
+    await questions.correct(
+        (message.chat.id, message.message_id), text,
+        entities=[e.model_dump(mode="json", exclude_none=True) for e in entities or []],
+        caption=message.text is None,
+    )  # fmt: skip
 
 
 def create_router() -> Router:
     router = Router(name=__name__)
     router.callback_query.register(card_button, ModAction.filter())
-    router.message.register(queue_command, Command("queue"), FromModerator())
-    router.message.register(ticket_command, Command("ticket"), FromModerator())
-    router.message.register(stats_command, Command("stats"), FromModerator())
-    router.message.register(canned_command, Command("canned"), FromModerator())
-    router.message.register(ban_command, Command("ban", "unban"), FromModerator())
+    router.message.register(note_command, Command(NOTE_COMMAND), FromModerator())
     router.message.register(answer, TicketOfMessage(), ~LooksLikeCommand())
-    return router
-
-
-def create_private_refusals() -> Router:
-    router = Router(name=__name__ + ".private")
-    router.message.register(only_in_group, Command(*MODERATOR_COMMANDS))
+    router.message.register(unknown_reply, RepliesToTheBot(), ~LooksLikeCommand())
+    router.edited_message.register(correction)
     return router

@@ -13,6 +13,7 @@ from bot.callbacks import ForgetAction
 from bot.config import Settings
 from bot.i18n import L10n
 from bot.services.privacy import PrivacyService
+from bot.services.questions import QuestionService
 
 
 def _date(stamp: int) -> str:
@@ -20,7 +21,15 @@ def _date(stamp: int) -> str:
 
 
 async def privacy_command(message: Message, l10n: L10n, settings: Settings) -> None:
-    await message.answer(l10n.text("privacy-text", days=settings.retention_days))
+    # What moderators see depends on SHOW_USER_IDENTITY: the text must not promise more.
+    await message.answer(
+        l10n.text(
+            "privacy-text",
+            days=settings.retention_days,
+            dialog_days=round(settings.dialog_ttl_days),
+            identity="shown" if settings.show_user_identity else "hidden",
+        )
+    )
 
 
 async def my_data_command(message: Message, l10n: L10n, privacy: PrivacyService) -> None:
@@ -38,6 +47,9 @@ async def my_data_command(message: Message, l10n: L10n, privacy: PrivacyService)
             "mydata-text",
             language=l10n.text(f"language-name-{stored.locale}"),
             since=_date(stored.first_contact),
+            pseudonym=stored.pseudonym or "—",
+            attachments=stored.attachments,
+            banned=l10n.text("mydata-yes" if stored.banned else "mydata-no"),
             subscribed=l10n.text("mydata-yes" if stored.subscribed else "mydata-no"),
             tickets=tickets or "—",
             messages=stored.messages,
@@ -47,7 +59,7 @@ async def my_data_command(message: Message, l10n: L10n, privacy: PrivacyService)
     )
 
 
-async def forget_command(message: Message, l10n: L10n) -> None:
+async def forget_command(message: Message, l10n: L10n, questions: QuestionService) -> None:
     yes = ForgetAction(action="confirm").pack()
     no = ForgetAction(action="cancel").pack()
     markup = InlineKeyboardMarkup(
@@ -56,7 +68,11 @@ async def forget_command(message: Message, l10n: L10n) -> None:
             [InlineKeyboardButton(text=l10n.text("forget-no"), callback_data=no)],
         ]
     )
-    await message.answer(l10n.text("forget-confirm"), reply_markup=markup)
+    assert message.from_user is not None
+    text = l10n.text("forget-confirm")
+    if questions.is_banned(message.from_user.id):
+        text += "\n\n" + l10n.text("forget-banned-note")
+    await message.answer(text, reply_markup=markup)
 
 
 async def forget_button(
@@ -67,13 +83,15 @@ async def forget_button(
     privacy: PrivacyService,
 ) -> None:
     message = callback.message if isinstance(callback.message, Message) else None
+    # A second tap finds the question answered already: no edit Telegram would refuse.
+    live = message is not None and message.reply_markup is not None
     if callback_data.action != "confirm":
-        if message is not None:
+        if live and message is not None:
             await message.edit_text(l10n.text("forget-kept"))
         await callback.answer()
         return
     await privacy.forget(callback.from_user.id)
-    if message is not None:
+    if live and message is not None:
         await message.edit_text(l10n.text("forget-done"))
     await callback.answer()
     # Nothing of this dialog may be written back: the state row is gone already.

@@ -47,8 +47,16 @@ async def publish_command(
     if message.from_user is None or not await moderators.is_admin(bot, message.from_user.id):
         await message.reply(l10n.text("publish-admins-only"))
         return
+    name = (command.args or "").strip()
+    available = sorted(path.stem for path in (settings.content_dir / "digests").glob("*.yaml"))
+    if not name or name.removesuffix(".yaml") not in available:
+        # Say which issues there are, rather than just "no".
+        await message.reply(
+            l10n.text("publish-which", name=name[:20] or "—", issues=", ".join(available) or "—")
+        )
+        return
     try:
-        issue = _load(settings, library, (command.args or "").strip())
+        issue = _load(settings, library, name)
     except ContentError as error:
         await message.reply(l10n.text("publish-invalid", problems="\n".join(error.problems[:10])))
         return

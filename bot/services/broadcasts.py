@@ -16,12 +16,8 @@ from dataclasses import dataclass
 
 from bot.content import Issue
 from bot.db import Database
-from bot.repositories import (
-    BroadcastRecord,
-    BroadcastRepository,
-    DeliveryRecord,
-    SubscriptionRepository,
-)
+from bot.records import BroadcastRecord, DeliveryRecord
+from bot.repositories import BroadcastRepository, SubscriptionRepository
 
 LEASE_SECONDS = 30.0
 

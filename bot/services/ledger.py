@@ -1,7 +1,7 @@
 """The outbox's bookkeeping: which job is due, how far it got, what it produced.
 
-Each call is its own transaction, so what a job did in Telegram is recorded before
-the job takes its next step; after a crash it resumes from the last recorded step.
+Each call is its own transaction, so what a job did in Telegram is recorded before the
+job takes its next step; after a crash it resumes from the last recorded step.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.db import Database
+from bot.records import OutboxJob, TicketMessageRecord, TicketRecord
 from bot.repositories import (
-    OutboxJob,
+    DeskRepository,
     OutboxRepository,
-    TicketMessageRecord,
-    TicketRecord,
+    RetiredRepository,
     TicketRepository,
 )
-from bot.services.questions import GROUP, Job
+from bot.services.jobs import Job, lane_of
 
 
 class DeliveryLedger:
@@ -27,11 +27,15 @@ class DeliveryLedger:
         db: Database,
         outbox: OutboxRepository,
         tickets: TicketRepository,
+        retired: RetiredRepository,
+        desk: DeskRepository,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.db = db
         self.outbox = outbox
         self.tickets = tickets
+        self.retired = retired
+        self.desk = desk
         self.clock = clock
 
     async def due(self, lane: str, limit: int = 20) -> list[OutboxJob]:
@@ -50,6 +54,9 @@ class DeliveryLedger:
         messages = await self.tickets.messages(ticket_id)
         return next((m for m in messages if m.direction == "question"), None)
 
+    async def messages(self, ticket_id: int) -> list[TicketMessageRecord]:
+        return await self.tickets.messages(ticket_id)
+
     async def message(self, row_id: int) -> TicketMessageRecord | None:
         return await self.tickets.message(row_id)
 
@@ -62,22 +69,35 @@ class DeliveryLedger:
         card: tuple[int, int] | None = None,
         group_messages: list[tuple[int, int]] | None = None,
         user_messages: list[tuple[int, int]] | None = None,
-        thread: int | None = None,
-    ) -> None:
-        """Record a step's results and the job's progress together."""
+        copy_of: tuple[int, int] | None = None,
+    ) -> bool:
+        """Record a step's results and the job's progress together. False if the ticket
+        vanished while the step was on its way (the user asked to be forgotten): what it
+        produced in the group is then deleted at once, and the job is over."""
         ticket_id = job.ticket_id
         async with self.db.transaction():
+            if ticket_id is not None and not await self.tickets.exists(ticket_id):
+                produced = ([card] if card else []) + (group_messages or [])
+                await self.retired.add_messages(produced, "forgotten")
+                for chat_id, message_id in produced:
+                    payload = {"chat_id": chat_id, "message_id": message_id, "card": False}
+                    await self.outbox.add(
+                        lane_of(Job.REDACT), Job.REDACT, None, payload, self.clock()
+                    )
+                await self.outbox.finish(job.id, int(self.clock()), "ticket gone")
+                return False
             if ticket_id is not None:
-                if thread is not None:
-                    await self.tickets.set_thread(ticket_id, thread)
                 if card is not None:
                     await self.tickets.set_card(ticket_id, card[1])
-                    await self.tickets.link_group_message(card[0], card[1], ticket_id)
+                    await self.tickets.link_group_message(card[0], card[1], ticket_id, "card")
                 for chat_id, message_id in group_messages or []:
-                    await self.tickets.link_group_message(chat_id, message_id, ticket_id)
+                    await self.tickets.link_group_message(chat_id, message_id, ticket_id, "copy")
                 for user_id, message_id in user_messages or []:
                     await self.tickets.link_user_message(user_id, message_id, ticket_id)
+                if copy_of is not None:
+                    await self.tickets.set_copy(*copy_of)
             await self.outbox.advance(job.id, step, payload if payload is not None else job.payload)
+        return True
 
     async def set_thread(self, ticket_id: int, thread_id: int | None) -> None:
         """The ticket's forum topic; None when it was deleted and must be recreated."""
@@ -85,8 +105,28 @@ class DeliveryLedger:
             await self.tickets.set_thread(ticket_id, thread_id)
 
     async def set_unreachable(self, ticket_id: int, unreachable: bool) -> None:
+        """The card says whether the user can be reached; redrawn only on a change."""
         async with self.db.transaction():
-            await self.tickets.set_unreachable(ticket_id, unreachable)
+            if await self.tickets.set_unreachable(ticket_id, unreachable):
+                await self._add(Job.EDIT_CARD, ticket_id)
+
+    async def set_card_hash(self, ticket_id: int, card_hash: str | None) -> None:
+        async with self.db.transaction():
+            await self.tickets.set_card_hash(ticket_id, card_hash)
+
+    async def post_failed(self, job: OutboxJob, error: str) -> None:
+        """Telegram refused a post for good: the job stops, the card says what could not
+        be posted (or, without a card, a notice goes to the group)."""
+        async with self.db.transaction():
+            await self.outbox.fail(job.id, int(self.clock()), error)
+            if job.ticket_id is None or not await self.tickets.exists(job.ticket_id):
+                return
+            await self.tickets.set_post_error(job.ticket_id, error)
+            ticket = await self.tickets.get(job.ticket_id)
+            if ticket is not None and ticket.card_message_id is not None:
+                await self._add(Job.EDIT_CARD, job.ticket_id)
+            else:
+                await self._add(Job.GROUP_NOTICE, job.ticket_id, {"text": "post-failed-notice"})
 
     async def finish(self, job: OutboxJob, error: str | None = None) -> None:
         async with self.db.transaction():
@@ -96,6 +136,24 @@ class DeliveryLedger:
         async with self.db.transaction():
             await self.outbox.retry_later(job.id, self.clock() + delay, error)
 
-    async def enqueue_card_edit(self, ticket_id: int) -> None:
+    async def _add(
+        self, kind: Job, ticket_id: int | None, payload: dict[str, Any] | None = None
+    ) -> None:
+        await self.outbox.add(lane_of(kind), kind, ticket_id, payload or {}, self.clock())
+
+    async def enqueue(
+        self, kind: Job, ticket_id: int | None = None, payload: dict[str, Any] | None = None,
+        dedup: str | None = None,
+    ) -> bool:  # fmt: skip
         async with self.db.transaction():
-            await self.outbox.add(GROUP, Job.EDIT_CARD, ticket_id, {}, self.clock())
+            added = await self.outbox.add(
+                lane_of(kind), kind, ticket_id, payload or {}, self.clock(), dedup
+            )
+        return added is not None
+
+    async def desk_value(self, key: str) -> str | None:
+        return await self.desk.get(key)
+
+    async def set_desk_value(self, key: str, value: str | None) -> None:
+        async with self.db.transaction():
+            await self.desk.put(key, value)

@@ -136,9 +136,12 @@ command-ask = Ask a lawyer a question
 ask-intro =
     <b>Ask a question</b>
 
-    Write your question in one or several messages; you can attach one photo, document or voice message. A lawyer from our team will answer here, in this chat.
+    Write your question in one or several messages. You can attach up to 10 photos or documents (a photo of a summons, for example), each up to 20 MB. A lawyer from our team will answer here, in this chat.
 
-    🔒 <b>For your safety</b>, don't include names, addresses, unit numbers, phone numbers or anything else that identifies you or other people. Describe the situation in general terms — that is enough for an answer.
+    🔒 <b>For your safety</b>
+    • Don't include names, addresses, unit numbers, phone numbers or anything else that identifies you or other people. Describe the situation in general terms — that is enough for an answer.
+    • A photo of a document shows a name, a date of birth and numbers. Cover them before you send it: Telegram's photo editor has a brush you can paint over them with, or lay a piece of paper on those places.
+    • Your voice can identify you, so please write rather than send a voice message.
 ask-topic = Topic: <b>{ $topic }</b>
 ask-cancel = ✖️ Cancel
 ask-send = ✅ Send
@@ -158,8 +161,6 @@ ask-already-sent = This question has already been sent as #{ $id }.
 ask-draft-gone = This draft is no longer active and was not sent to a lawyer.
 ask-cancelled = Cancelled. Nothing was sent.
 ask-empty = The question is empty. Please write it first.
-ask-album-first-only = I kept only the first file of the album: a question can have one attachment.
-ask-one-attachment = A question can have one attachment; I kept the first one.
 ask-flood = You're sending messages very fast. Please wait a minute and try again.
 ask-text-please = I can't take this kind of message. Please write your question as text (you can attach a photo, document or voice message).
 ask-too-long = The question is getting too long: it can have up to { $limit } characters. Your last message was not added — please send it shorter.
@@ -170,7 +171,10 @@ ask-too-many =
     }
 
     Please wait until a lawyer answers one of them, or close one under “My questions”.
-banned-notice = Sorry, you can no longer send questions through this bot.
+banned-notice =
+    Sorry, you can no longer ask questions through this bot.
+
+    These still work: /privacy — what we store, /mydata — your data, /forget — delete it, /unsubscribe — stop the digest.
 
 kind-text = text
 kind-photo = photo
@@ -180,6 +184,7 @@ kind-video = video
 kind-audio = audio
 kind-animation = animation
 kind-other = message
+kind-album = album
 
 ## My questions
 
@@ -208,7 +213,7 @@ answer-close = ✅ Close the question
 answer-rated = Thank you for the feedback!
 ticket-closed-by-user = Question #{ $id } is closed.
 follow-up-sent = Added to question #{ $id }. The lawyer will see it.
-follow-up-closed = This question is closed, so your message was not passed on to the lawyer. If you need more help, please ask a new question.
+follow-up-gone = This question no longer exists: it was deleted at your request or after the storage period, so your message was not passed on. If you need help, please ask a new question.
 
 ## The moderators' group
 
@@ -246,7 +251,7 @@ mod-canned-usage = Reply to a ticket with /canned &lt;name&gt;. Available: { $na
 mod-only-in-group = This command works only in the moderators' group.
 mod-queue =
     <b>Open tickets: { $count }</b>
-mod-queue-item = #{ $id } · { $age } · { $state } · { $topic } · { $reader }
+mod-queue-item = #{ $id } · waiting { $wait } (asked { $age } ago) · { $state } · { $topic } · { $reader }
 mod-backlog = ⏳ Waiting to be posted here: { $count }
 mod-ticket-usage = Usage: /ticket &lt;number&gt;
 mod-ticket-head = <b>#{ $id }</b> · Reader { $reader } · { $state }
@@ -257,7 +262,7 @@ mod-stats =
     <b>Tickets</b>
     new: { $new } · taken: { $claimed } · answered: { $answered } · closed: { $closed }
     Median time to the first answer: { $median }
-    Waiting to be posted: { $backlog }
+    Waiting to be posted: { $backlog } · refused by Telegram: { $failed }
 age-minutes = { $count } min
 age-hours = { $count } h
 age-days = { $count } d
@@ -330,11 +335,20 @@ card-redacted-expired = 🗑 The content of this ticket was deleted after the re
 privacy-text =
     <b>Your privacy</b>
 
-    <b>What we store:</b> your Telegram id and the language of the bot; your questions, follow-ups and our answers; whether you are subscribed. We do not store your name, username or phone number.
+    <b>What we store:</b> your Telegram id, the language of the bot and the pseudonym moderators know your questions by; your questions, follow-ups and attached files, and our answers; whether you are subscribed. We do not store your name, username or phone number.
 
-    <b>Who sees it:</b> the lawyers and volunteers of our moderators' group. They see your question under a number and a pseudonym (like “Reader 7F3A”), not your name or account.
+    <b>Who sees it:</b> the lawyers and volunteers of our moderators' group. { $identity ->
+        [shown] They see your question under a number and a pseudonym, and also your Telegram id and a link to your account.
+       *[hidden] They see your question under a number and a pseudonym (like “Reader Cedar-417”), without your name, account or id. The pseudonym is picked at random: it cannot be traced back to your account.
+    }
 
-    <b>How long:</b> the conversation about a question (your messages and our answers) is deleted { $days } days after the lawyer's answer or the closing of the question; only dates and statuses stay, for statistics, without any text. /mydata shows what we have, and /forget deletes all of it at once.
+    <b>How long:</b> the conversation about a question (your messages and files, and our answers) is deleted { $days ->
+        [one] { $days } day
+       *[other] { $days } days
+    } after the lawyer's answer or the closing of the question; only dates and statuses stay, for statistics, without any text and without any link to you. A draft you never sent is deleted after { $dialog_days ->
+        [one] { $dialog_days } day
+       *[other] { $dialog_days } days
+    }. /mydata shows what we have, and /forget deletes all of it at once.
 
     <b>Stay safe:</b>
     • turn on auto-delete for this chat (chat menu → Auto-delete), or delete the chat when you are done;
@@ -346,11 +360,14 @@ mydata-text =
 
     Language: { $language }
     First opened the bot: { $since }
+    Pseudonym moderators see: { $pseudonym }
     Subscribed to the digest: { $subscribed }
     Questions: { $tickets }
     Stored texts of questions and answers: { $messages }
+    Stored files: { $attachments }
     Digest issues sent to you: { $deliveries }
     Saved chat state (the open screen, a draft question): { $dialog }
+    Banned: { $banned }
 
     /forget deletes all of it.
 mydata-nothing = We store nothing about you.
@@ -359,7 +376,7 @@ mydata-no = no
 forget-confirm =
     <b>Delete everything we store about you?</b>
 
-    Your questions and our answers, your subscription and your settings will be deleted at once and for good; in the moderators' group the texts will be erased, leaving only a note that they were deleted. This cannot be undone.
+    Your questions and our answers, your files, pseudonym, subscription and settings will be deleted at once and for good. In the moderators' group the cards of your questions will be replaced by a note that they were deleted, and the other copies deleted — as far as Telegram allows: it does not let bots delete old messages, so we erase what they show instead. Messages the lawyers wrote themselves stay theirs. This cannot be undone.
 forget-yes = 🗑 Yes, delete everything
 forget-no = ✖️ No, keep it
 forget-kept = Nothing was deleted.
@@ -367,3 +384,77 @@ forget-done =
     ✅ Done: we have deleted everything we stored about you.
 
     Please also delete this chat on your side (chat menu → Delete chat), so that nothing stays on your phone.
+
+## Questions: additions, limits, suggestions
+
+ask-daily-budget =
+    In the last 24 hours you have asked { $limit ->
+        [one] { $limit } question
+       *[other] { $limit } questions
+    }, which is the limit for now. You can ask a new one later, and you can add to a question you have asked at any time: reply to our message about it.
+ask-too-many-files = A question can have up to { $limit } files; I did not add the rest.
+ask-file-too-big = This file is over 20 MB, and Telegram does not let me pass on a file that big, so it was not added. If it matters, make it smaller or take a photo of the page you need.
+ask-preview-suggestions = 📚 <b>Our digest may already answer this</b> — have a look before you send it:
+ask-add = ➕ Add to the question
+add-prompt = Write what you would like to add to question #{ $id }. The lawyer will get your next message.
+follow-up-reopened = Question #{ $id } is open again; the lawyer will see your message.
+closed-unanswered = The lawyers closed question #{ $id } without an answer. If it still matters to you, please ask it again — perhaps with a bit more about your situation.
+answer-corrected = ✏️ The lawyer corrected the answer to question #{ $id }. The corrected answer follows.
+forget-banned-note = The ban itself stays: it is how the bot knows this account may not ask questions. It holds nothing but the account number and a date.
+banned-button = This button no longer works for you. /privacy, /mydata, /forget and /unsubscribe do.
+flood-dropped = Too many messages in a minute, so I did not read the last ones. Please wait a minute and send them again.
+error-not-taken = A fault on our side kept me from taking your message. Please send it again.
+service-unavailable = The bot has a technical problem right now. We will handle your message as soon as it is fixed; if you get no answer within a day, please send it again.
+command-search = Find an answer in the digest
+
+## The moderators' group: the card, confirmations, notes
+
+# The words readers' pseudonyms are made of ("Cedar-417"): short and clear when said aloud.
+pseudonym-words = Cedar Maple Oak Ash Linden Alder Willow Pine Fir Spruce Birch Rowan Heather Yew Beech Elm Walnut Lilac Jasmine Mint Thyme Sage Clover Flax Hop Daisy Lily Iris Poppy Lotus Peony Aster Violet Tulip Reed Falcon Hawk Swift Owl Thrush Finch Siskin Oriole Heron Crane Stork Swan Gull Pelican Whale Dolphin Seal Badger Hedgehog Beaver Elk Deer Bison Lynx Wolf Bear Starling Wren Robin Lark Plover
+card-reopened = ↩️ Reopened after closing: { $count ->
+        [one] once
+       *[other] { $count } times
+    }
+card-post-error = ⚠️ Telegram refused part of this ticket: { $error }. The whole text: /ticket
+card-rated-up = The reader's rating: 👍 helpful
+card-rated-down = The reader's rating: 👎 not helpful
+card-notes = 📝 Notes for colleagues ({ $count }):
+card-note = • { $author }: { $text }
+card-hint-forum = <i>Everything you write in this topic goes to the reader. A note for colleagues: /note text</i>
+card-hint-reply = <i>To answer the reader, reply to this message. A note for colleagues: /note text (as a reply too)</i>
+card-reopen = ↩️ Reopen
+card-unban = ✅ Unban
+card-confirm-close = Close #{ $id }?
+card-confirm-ban = Ban the author of #{ $id }?
+card-confirm-yes = ✅ Yes
+card-confirm-no = ✖️ No
+forum-topic-forgotten = 🗑 deleted at the user's request
+forum-topic-expired = 🗑 storage period over
+reminder-none = ✅ No question is waiting too long right now.
+reminder-title = ⏰ <b>Waiting too long: { $count }</b>
+reminder-new = • #{ $id } — nobody has taken it, waiting { $hours } h
+reminder-claimed = • #{ $id } — taken by <a href="tg://user?id={ $moderator_id }">{ $moderator }</a>, no answer for { $hours } h
+post-failed-notice = ⚠️ Ticket #{ $id } could not be posted here: Telegram said “{ $error }”. The ticket is stored; read it with /ticket { $id }.
+mod-stale-button = This button is out of date or belongs to another message. Nothing was changed.
+mod-ticket-forgotten = This ticket was deleted at the user's request. Nothing was changed or sent.
+mod-ticket-expired = The content of this ticket was deleted after the storage period. Nothing was changed or sent.
+mod-reopened = #{ $id } is open again.
+mod-not-closed = #{ $id } was not closed.
+mod-note-usage = Write the note after the command: /note text
+mod-reply-forgotten = This ticket was deleted at the user's request; your message was not sent to anyone.
+mod-reply-expired = The content of this ticket was deleted after the storage period; your message was not sent to anyone.
+mod-reply-unknown = This bot message belongs to no ticket (perhaps a duplicate after a restart), so your reply was not sent to anyone. Reply to the ticket's card; /queue helps you find it.
+mod-not-taken = ❌ A fault on our side kept me from taking this message; it was not sent to the reader. Please send it again.
+mod-unavailable = ⚠️ The bot has a technical problem: it cannot write its data. Messages will be handled once it is fixed.
+mod-failed-posts = ⚠️ Refused by Telegram, not posted: { $count }
+mod-failed-post = • #{ $id }: { $error }
+mod-ticket-none = There is no ticket #{ $id } (it may have been deleted at the user's request).
+mod-history-note = [{ $time }] <b>Note ({ $author }):</b> { $text }
+mod-history-more = { $text }
+mod-stats-ratings = Ratings of answers: { $rated } · helpful: { $positive }% (👍 { $up } · 👎 { $down })
+mod-stats-weeks = <b>Time to the first answer, by week</b>
+mod-stats-week = { $week }: { $answered } answered, median { $median }
+mod-stats-search = Search: { $searches } searches, { $found } with an answer found, { $opened } suggested articles opened, { $asked } questions asked after a suggestion
+mod-canned-unknown = There is no canned answer “{ $name }”. Available: { $names }
+publish-which = There is no issue “{ $name }”. Issue files: { $issues }. For example: /publish 2023-10
+command-note = A note for colleagues: /note text
