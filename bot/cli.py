@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from bot.config import PACKAGE_DIR, SettingsError, load_settings, resource_dir
+from bot.config import PACKAGE_DIR, SettingsError, load_content_settings, load_settings
 from bot.content import ContentError, load_canned, load_library
 from bot.i18n import check_locales
 
@@ -53,8 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "check":
+        # The same paths as the bot's (CONTENT_DIR, LOCALES_DIR, `.env`), without its token.
+        try:
+            paths = load_content_settings()
+        except SettingsError as error:
+            print(f"consult-bot: {error}", file=sys.stderr)
+            return EXIT_CONFIG
         problems = check(
-            args.content_dir or resource_dir("data"), args.locales_dir or resource_dir("locales")
+            args.content_dir or paths.content_dir, args.locales_dir or paths.locales_dir
         )
         for problem in problems:
             print(problem, file=sys.stderr)

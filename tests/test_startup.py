@@ -95,6 +95,20 @@ def test_check_passes_on_the_shipped_data(capsys: object) -> None:
     )
 
 
+def test_check_takes_its_paths_from_the_settings_and_needs_no_token(tmp_path: Path) -> None:
+    """As in the image: CONTENT_DIR and LOCALES_DIR from the environment, no BOT_TOKEN."""
+    content = broken_content(tmp_path)
+    env = {"CONTENT_DIR": str(content), "LOCALES_DIR": str(ROOT / "locales")}
+    result = run_bot("check", cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    assert f"{content / 'digests' / '2023-09.yaml'}: date: " in result.stderr
+    assert "BOT_TOKEN" not in result.stderr
+    (tmp_path / ".env").write_text(f"CONTENT_DIR={ROOT / 'data'}\n")  # or from `.env`
+    result = run_bot("check", cwd=tmp_path, env={"LOCALES_DIR": str(ROOT / "locales")})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("check: OK")
+
+
 def test_check_lists_every_problem_and_fails(tmp_path: Path) -> None:
     content = broken_content(tmp_path)
     locales = tmp_path / "locales"
