@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     model_validator,
 )
 
@@ -29,6 +30,9 @@ IssueId = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}$")]
 _Trimmed = StringConstraints(strip_whitespace=True, min_length=1)
 Name = Annotated[str, _Trimmed, StringConstraints(max_length=200)]
 Title = Annotated[str, _Trimmed, StringConstraints(max_length=120)]
+# An article's button: what fits on one line of a phone's screen beside its 📄.
+BUTTON_MAX = 32
+Button = Annotated[str, _Trimmed, StringConstraints(max_length=BUTTON_MAX)]
 Summary = Annotated[str, _Trimmed, StringConstraints(max_length=600)]
 Intro = Annotated[str, _Trimmed, StringConstraints(max_length=900)]
 # An article screen holds the title and the text in one message of 4096 characters.
@@ -53,6 +57,11 @@ class Localized(_Localized):
 class ShortText(_Localized):
     ru: Title
     en: Title
+
+
+class ButtonText(_Localized):
+    ru: Button
+    en: Button
 
 
 class SummaryText(_Localized):
@@ -93,8 +102,35 @@ class Article(BaseModel):
     slug: ArticleSlug
     topics: list[TopicSlug] = Field(min_length=1)
     title: ShortText
+    button: ButtonText  # the short title on every button that opens the article
     summary: SummaryText
     text: LongText
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stored_before_buttons(cls, data: Any, info: ValidationInfo) -> Any:
+        """An issue published before articles had buttons is still served: its button
+        is its title, shortened. Files must have one (`check` says so)."""
+        if not (info.context or {}).get("stored") or not isinstance(data, dict):
+            return data
+        if "button" in data or not isinstance(data.get("title"), dict):
+            return data
+        button = {
+            locale: _shorten(str(title), BUTTON_MAX) for locale, title in data["title"].items()
+        }
+        return {**data, "button": button}
+
+
+def _shorten(text: str, limit: int) -> str:
+    """At most `limit` characters with the "…", cut after a whole word."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if not text[limit - 1].isspace():  # a word is cut: drop it, unless it is the only one
+        words = head.rsplit(maxsplit=1)
+        head = words[0] if len(words) > 1 else head
+    return head.rstrip(" \u00a0,:;—-") + "…"
 
 
 class Issue(BaseModel):
@@ -112,6 +148,11 @@ class Issue(BaseModel):
 
     def article(self, slug: str) -> Article | None:
         return next((a for a in self.articles if a.slug == slug), None)
+
+    @classmethod
+    def from_stored(cls, body: str) -> Issue:
+        """An issue as `publish` recorded it (JSON in the database)."""
+        return cls.model_validate_json(body, context={"stored": True})
 
 
 def _require_unique(what: str, values: Iterable[str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
 import shutil
 import sys
@@ -180,6 +181,10 @@ async def test_publish_preview_confirm_and_delivery_in_each_language(
         buttons = data_of(digest.params["reply_markup"])
         assert buttons[-1] == "sub:stop"
         assert buttons[0].startswith("ar:2023-10:")
+        label = digest.params["reply_markup"]["inline_keyboard"][0][0]["text"]
+        assert label == (
+            "📄 Passport and military papers" if english else "📄 Загранпаспорт и военкомат"
+        )
     states = await bapp.db.fetch_all("SELECT state, count(*) FROM deliveries GROUP BY state")
     assert [tuple(r) for r in states] == [("sent", 5)]
     finished = await bapp.db.fetch_one("SELECT finished_at FROM broadcasts WHERE issue = '2023-10'")
@@ -411,3 +416,22 @@ async def test_unsubscribe_on_the_subscription_screen(bapp: App, telegram: FakeT
     (answer,) = telegram.calls_of("answerCallbackQuery")
     assert answer.params["text"] == "Вы отписались. Новые выпуски больше не придут."
     assert await bapp.db.fetch_one("SELECT 1 FROM subscriptions") is None
+
+
+async def test_an_issue_published_before_buttons_existed_is_still_served(
+    telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    """Recorded bodies are what was published: one from before articles had a `button`
+    gets its title, cut after a whole word, on the button instead of failing to load."""
+    settings = make_settings(telegram, tmp_path)
+    seed = yaml.safe_load((ROOT / "data" / "digests" / "2023-09.yaml").read_text(encoding="utf-8"))
+    seed.update(issue="2023-08", date="2023-08-31")
+    for article in seed["articles"]:
+        del article["button"]
+    async with open_app(settings) as app:
+        await app.broadcasts.broadcasts.save_issue("2023-08", json.dumps(seed), 1.0)
+    async with open_app(settings) as app:
+        august = app.library.issue("2023-08")
+        assert august is not None
+        assert august.articles[0].button.ru == "Для загранпаспорта от…"
+        assert all(len(a.button.en) <= 32 for a in august.articles)

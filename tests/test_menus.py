@@ -116,6 +116,11 @@ async def test_click_through_topics_to_an_article_and_back(
         "nav:topics",
         "nav:home",
     ]
+    # Article buttons carry the short titles, whole (the headlines are in the text).
+    assert [label for label, _ in buttons(edit.params["reply_markup"])][:2] == [
+        "📄 Загранпаспорт и военкомат",
+        "📄 Электронный реестр отложен",
+    ]
     assert await fsm_screen(app) == "tp:passport:0"
 
     await click(app, telegram, "ar:2023-09:e-registry-postponed:passport:0", message_id=menu_id)
@@ -170,6 +175,13 @@ async def test_latest_digest_and_about(app: App, telegram: FakeTelegram) -> None
         "ar:2023-09:e-registry-postponed::0",
         "ar:2023-09:foreign-agent-appeal::0",
         "ar:2023-09:reservation-cassation::0",
+    ]
+    assert [label for label, data in buttons(edit.params["reply_markup"]) if data[:3] == "ar:"] == [
+        "📄 Passport and military papers",
+        "📄 Leave for service members",
+        "📄 Electronic registry postponed",
+        "📄 Foreign agent status appeal",
+        "📄 Reservation: cassation courts",
     ]
     await click(app, telegram, "ar:2023-09:servicemen-no-leave::0")
     (edit,) = telegram.calls_of("editMessageText")

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 from bot.cli import main
 from bot.db import SCHEMA_VERSION, Database
 from bot.i18n import check_locales
@@ -107,6 +109,26 @@ def test_check_takes_its_paths_from_the_settings_and_needs_no_token(tmp_path: Pa
     result = run_bot("check", cwd=tmp_path, env={"LOCALES_DIR": str(ROOT / "locales")})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("check: OK")
+
+
+def test_check_requires_a_short_button_title_for_every_article(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "data", content, ignore=shutil.ignore_patterns("*.sqlite3*"))
+    draft = content / "digests" / "2023-10.yaml"
+    body = yaml.safe_load((content / "digests" / "2023-09.yaml").read_text(encoding="utf-8"))
+    body.update(issue="2023-10", date="2023-10-31")
+    del body["articles"][0]["button"]
+    body["articles"][1]["button"]["en"] = "A button title far too long for a phone"
+    del body["articles"][2]["button"]["ru"]
+    draft.write_text(yaml.safe_dump(body, allow_unicode=True), encoding="utf-8")
+    result = run_bot("check", "--content-dir", str(content), cwd=tmp_path)
+    assert result.returncode == 1
+    assert f"{draft}: articles.0.button: Field required" in result.stderr
+    assert f"{draft}: articles.1.button.en: String should have at most 32 characters" in (
+        result.stderr
+    )
+    assert f"{draft}: articles.2.button.ru: Field required" in result.stderr
+    assert "check: 3 problem(s)" in result.stdout
 
 
 def test_check_lists_every_problem_and_fails(tmp_path: Path) -> None:

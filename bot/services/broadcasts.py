@@ -58,7 +58,7 @@ class BroadcastService:
 
     async def published_since(self, since: float) -> list[tuple[Issue, float]]:
         return [
-            (Issue.model_validate_json(body), at)
+            (Issue.from_stored(body), at)
             for _, body, at in await self.broadcasts.issues_since(since)
         ]
 
