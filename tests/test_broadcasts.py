@@ -183,7 +183,7 @@ async def test_publish_preview_confirm_and_delivery_in_each_language(
         assert buttons[0].startswith("ar:2023-10:")
         label = digest.params["reply_markup"]["inline_keyboard"][0][0]["text"]
         assert label == (
-            "📄 Passport and military papers" if english else "📄 Загранпаспорт и военкомат"
+            "📄 Passport and military papers" if english else "📄 Загранпаспорт и\u00a0военкомат"
         )
     states = await bapp.db.fetch_all("SELECT state, count(*) FROM deliveries GROUP BY state")
     assert [tuple(r) for r in states] == [("sent", 5)]

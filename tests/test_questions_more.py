@@ -67,7 +67,7 @@ TICKET_USAGE = "Как пользоваться: /ticket <номер>"
 CANNED_USAGE = (
     "Ответьте на обращение командой /canned <название>. Доступны: passport, safety, thanks"
 )
-PASSPORT_TOPIC = "Загранпаспорт и выезд"
+PASSPORT_TOPIC = "Загранпаспорт и\u00a0выезд"
 INTRO_HEAD = "<b>Задать вопрос</b>"
 MENU_TITLE_HEAD = "<b>Здравствуйте! Это бот-консультант ДСО.</b>"
 HOME_BUTTONS = [
