@@ -252,12 +252,19 @@ class Library:
         for issue in self.issues:
             for article in issue.articles:
                 for slug in article.topics:
-                    by_topic[slug].append(ArticleRef(issue, article))
+                    # A published issue may name a topic since removed from topics.yaml:
+                    # its articles stay in the issue and under their other topics.
+                    if slug in by_topic:
+                        by_topic[slug].append(ArticleRef(issue, article))
         self._by_topic = by_topic
 
     def add_issue(self, issue: Issue) -> None:
-        """Add or replace an issue; topic cards include it at once."""
-        self.issues = [i for i in self.issues if i.issue != issue.issue] + [issue]
+        """Add or replace a published issue; topic cards include it at once."""
+        self.add_issues([issue])
+
+    def add_issues(self, issues: Iterable[Issue]) -> None:
+        new = {issue.issue: issue for issue in issues}
+        self.issues = [i for i in self.issues if i.issue not in new] + list(new.values())
         self._reindex()
 
     def topic(self, slug: str) -> Topic | None:
@@ -279,19 +286,92 @@ class Library:
         return ArticleRef(issue, article) if issue and article else None
 
 
-def load_library(content_dir: Path) -> Library:
-    """Load topics.yaml and every digests/*.yaml; raise ContentError listing all problems."""
-    topics = load_topics(content_dir / "topics.yaml")
-    slugs = {t.slug for t in topics}
-    issues, problems = [], []
+@dataclass
+class IssueFiles:
+    """Every file in digests/: the ones that load, by issue id, and the problems of the
+    others (each naming the file and the field)."""
+
+    issues: dict[str, Issue] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def load_issue_files(content_dir: Path, topic_slugs: set[str]) -> IssueFiles:
+    """Load every digests/*.yaml, collecting problems instead of stopping at the first.
+
+    A file is only a file: what users see is what was published (the database). Files
+    are drafts, and the issues this project ships (see `load_shipped`)."""
+    files = IssueFiles()
     for path in sorted((content_dir / "digests").glob("*.yaml")):
         try:
-            issues.append(load_issue(path, slugs))
+            issue = load_issue(path, topic_slugs)
         except ContentError as error:
-            problems.extend(error.problems)
-    if problems:
-        raise ContentError(problems)
-    return Library(topics=topics, issues=issues)
+            files.problems.extend(error.problems)
+        else:
+            files.issues[issue.issue] = issue
+    return files
+
+
+SHIPPED_FILE = "shipped-issues.yaml"
+
+
+class ShippedFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    shipped: list[IssueId] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> ShippedFile:
+        _require_unique("issue", self.shipped)
+        return self
+
+
+def load_shipped(content_dir: Path) -> list[str]:
+    """The issues this project ships as published (`shipped-issues.yaml`): a bot records
+    each one as published, without a broadcast, the first time it starts with it. No
+    file means none."""
+    path = content_dir / SHIPPED_FILE
+    if not path.exists():
+        return []
+    try:
+        return ShippedFile.model_validate(_read_yaml(path)).shipped
+    except ValidationError as error:
+        raise ContentError(_describe(path, error)) from None
+
+
+def check_content(content_dir: Path) -> tuple[list[str], list[str]]:
+    """Validate topics, every digest file (published or draft), the list of shipped
+    issues and the canned answers: (a summary line per part, problems)."""
+    lines: list[str] = []
+    problems: list[str] = []
+    try:
+        topics = load_topics(content_dir / "topics.yaml")
+    except ContentError as error:
+        problems.extend(error.problems)
+        topics = []
+    files = load_issue_files(content_dir, {t.slug for t in topics})
+    problems.extend(files.problems)
+    try:
+        shipped = load_shipped(content_dir)
+    except ContentError as error:
+        problems.extend(error.problems)
+        shipped = []
+    digests = content_dir / "digests"
+    for issue_id in shipped:
+        if not (digests / f"{issue_id}.yaml").exists():
+            problems.append(f"{content_dir / SHIPPED_FILE}: shipped: no file {issue_id}.yaml")
+    articles = sum(len(issue.articles) for issue in files.issues.values())
+    lines.append(
+        f"content: {len(topics)} topics, {len(files.issues)} issue files, {articles} articles"
+    )
+    others = sorted(set(files.issues) - set(shipped))
+    lines.append(
+        f"shipped as published: {', '.join(shipped) or 'none'}; "
+        f"other issue files (drafts unless published): {', '.join(others) or 'none'}"
+    )
+    try:
+        lines.append(f"canned answers: {len(load_canned(content_dir))}")
+    except ContentError as error:
+        problems.extend(error.problems)
+    return lines, problems
 
 
 class CannedAnswer(BaseModel):

@@ -75,8 +75,15 @@ def broken_content(tmp_path: Path) -> Path:
     return content
 
 
-def test_broken_digest_stops_start_up_naming_file_and_field(tmp_path: Path) -> None:
+def test_broken_topics_stop_start_up_naming_file_and_field(tmp_path: Path) -> None:
+    """Topics are not drafts: without them no menu can be drawn. (A broken digest file is
+    a draft and does not stop the bot: tests/test_drafts.py, tests/test_process.py.)"""
     content = broken_content(tmp_path)
+    topics = content / "topics.yaml"
+    topics.write_text(
+        topics.read_text(encoding="utf-8").replace("slug: courts", "slug: Courts!"),
+        encoding="utf-8",
+    )
     env = {
         "BOT_TOKEN": TOKEN,
         "MODERATOR_CHAT_ID": "-1",
@@ -87,7 +94,7 @@ def test_broken_digest_stops_start_up_naming_file_and_field(tmp_path: Path) -> N
     result = run_bot(cwd=tmp_path, env=env)
     assert result.returncode == 2
     assert "the content does not load" in result.stderr
-    assert f"{content / 'digests' / '2023-09.yaml'}: date: " in result.stderr
+    assert f"{topics}: topics.5.slug: " in result.stderr
 
 
 def test_check_passes_on_the_shipped_data(capsys: object) -> None:
@@ -109,6 +116,7 @@ def test_check_takes_its_paths_from_the_settings_and_needs_no_token(tmp_path: Pa
     result = run_bot("check", cwd=tmp_path, env={"LOCALES_DIR": str(ROOT / "locales")})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("check: OK")
+    assert "shipped as published: 2023-09" in result.stdout
 
 
 def test_check_requires_a_short_button_title_for_every_article(tmp_path: Path) -> None:
