@@ -174,7 +174,7 @@ async def test_publish_preview_confirm_and_delivery_in_each_language(
         bapp, callback(ADMIN, "pub:confirm:2023-10", chat_id=MODERATOR_CHAT_ID, message_id=5)
     )
     started = telegram.calls_of("editMessageText")[0]
-    assert started.params["text"] == "📤 Рассылка 2023-10 началась: получателей — 5."
+    assert started.params["text"] == "📤 Рассылка 2023-10 началась: получателей\u00a0— 5."
     rows = await bapp.db.fetch_all(
         "SELECT user_id, state FROM deliveries WHERE issue = '2023-10' ORDER BY user_id"
     )
