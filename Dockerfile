@@ -13,11 +13,12 @@ RUN groupadd --system bot && useradd --system --gid bot --home-dir /app --shell 
 COPY pyproject.toml README.md /src/
 COPY bot /src/bot
 COPY locales /src/locales
-COPY data/topics.yaml data/canned.yaml /src/data/
+COPY data/topics.yaml data/canned.yaml data/shipped-issues.yaml /src/data/
 COPY data/digests /src/data/digests
 RUN pip install /src \
     && mkdir -p /app/content /app/data \
-    && cp -r /src/data/topics.yaml /src/data/canned.yaml /src/data/digests /app/content/ \
+    && cp -r /src/data/topics.yaml /src/data/canned.yaml /src/data/shipped-issues.yaml \
+        /src/data/digests /app/content/ \
     && cp -r /src/locales /app/locales \
     && rm -rf /src \
     && chown -R bot:bot /app/data /app/content
@@ -27,8 +28,8 @@ USER bot
 VOLUME ["/app/data"]
 # Webhook mode only: the webhook server and GET /healthz.
 EXPOSE 8080
-# The database lives in the volume; the content (where `publish` adds issues) and the
-# texts are in the image.
+# The database lives in the volume, and with it every published issue; the content (the
+# shipped issues and any drafts copied in) and the texts are in the image.
 ENV DATABASE_PATH=/app/data/consult-bot.sqlite3 \
     CONTENT_DIR=/app/content \
     LOCALES_DIR=/app/locales

@@ -8,8 +8,13 @@ import logging
 import sys
 from pathlib import Path
 
-from bot.config import PACKAGE_DIR, SettingsError, load_settings, resource_dir
-from bot.content import ContentError, load_canned, load_library
+from bot.config import (
+    PACKAGE_DIR,
+    SettingsError,
+    load_content_settings,
+    load_settings,
+)
+from bot.content import ContentError, check_content
 from bot.i18n import check_locales
 
 EXIT_CONFIG = 2
@@ -32,19 +37,10 @@ def setup_logging(level: str) -> None:
 
 
 def check(content_dir: Path, locales_dir: Path) -> list[str]:
-    problems: list[str] = []
-    try:
-        library = load_library(content_dir)
-    except ContentError as error:
-        problems.extend(error.problems)
-    else:
-        articles = sum(len(issue.articles) for issue in library.issues)
-        topics, issues = len(library.topics), len(library.issues)
-        print(f"content: {topics} topics, {issues} issues, {articles} articles")
-    try:
-        print(f"canned answers: {len(load_canned(content_dir))}")
-    except ContentError as error:
-        problems.extend(error.problems)
+    """Every digest file (drafts too), topics, shipped issues, canned answers and texts."""
+    lines, problems = check_content(content_dir)
+    for line in lines:
+        print(line)
     problems.extend(check_locales(locales_dir, PACKAGE_DIR))
     return problems
 
@@ -57,37 +53,51 @@ def main(argv: list[str] | None = None) -> int:
     check_parser = commands.add_parser("check", help="validate digest files and locales")
     check_parser.add_argument("--content-dir", type=Path, default=None)
     check_parser.add_argument("--locales-dir", type=Path, default=None)
-    publish_parser = commands.add_parser("publish", help="add a digest issue and broadcast it")
-    publish_parser.add_argument("file", type=Path)
-    publish_parser.add_argument("--dry-run", action="store_true")
+    publish_parser = commands.add_parser(
+        "publish",
+        help="publish a digest issue (a file, or an issue id in digests/) and broadcast it",
+    )
+    publish_parser.add_argument("file", type=Path, help="e.g. data/digests/2023-10.yaml or 2023-10")
+    publish_parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show what would be sent, to how many; no token needed",
+    )
     args = parser.parse_args(argv)
+
+    # Every command takes its paths from the same settings as the bot (CONTENT_DIR,
+    # LOCALES_DIR, DATABASE_PATH, `.env`); only those that talk to Telegram need a token.
+    try:
+        paths = load_content_settings()
+        settings = load_settings() if _needs_token(args) else None
+    except SettingsError as error:
+        print(f"consult-bot: {error}", file=sys.stderr)
+        return EXIT_CONFIG
 
     if args.command == "check":
         problems = check(
-            args.content_dir or resource_dir("data"), args.locales_dir or resource_dir("locales")
+            args.content_dir or paths.content_dir, args.locales_dir or paths.locales_dir
         )
         for problem in problems:
             print(problem, file=sys.stderr)
         print("check: OK" if not problems else f"check: {len(problems)} problem(s)")
         return 1 if problems else 0
 
-    try:
-        settings = load_settings()
-    except SettingsError as error:
-        print(f"consult-bot: {error}", file=sys.stderr)
-        return EXIT_CONFIG
     setup_logging(args.log_level.upper())
     # Imported late: `check` must work without the bot's runtime.
     from bot.lock import AlreadyServed
     from bot.preflight import StartupError
-    from bot.publish import publish
+    from bot.publish import preview, publish
     from bot.runner import run
 
     try:
         if args.command == "publish":
             setup_logging("WARNING")
-            return publish(settings, args.file, dry_run=args.dry_run)
-        asyncio.run(run(settings))
+            if settings is None:
+                return preview(paths, args.file)
+            return publish(settings, args.file)
+        if settings is not None:
+            asyncio.run(run(settings))
     except ContentError as error:
         print("consult-bot: the content does not load:", file=sys.stderr)
         for problem in error.problems:
@@ -99,3 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _needs_token(args: argparse.Namespace) -> bool:
+    if args.command == "check":
+        return False
+    return not (args.command == "publish" and args.dry_run)

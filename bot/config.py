@@ -25,18 +25,27 @@ def resource_dir(name: str) -> Path:
     return Path.cwd() / name
 
 
-class Settings(BaseSettings):
+class ContentSettings(BaseSettings):
+    """Where the content, the texts and the database are: all that `check`, `publish
+    --dry-run` and the sandbox need, read from the same environment as the bot but
+    without requiring its token."""
+
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
     )
 
-    bot_token: SecretStr
-    moderator_chat_id: int
-    telegram_api_url: str = "https://api.telegram.org"
     database_path: Path = Field(default_factory=lambda: Path("data") / "consult-bot.sqlite3")
     default_locale: Locale = "ru"
     content_dir: Path = Field(default_factory=lambda: resource_dir("data"))
     locales_dir: Path = Field(default_factory=lambda: resource_dir("locales"))
+
+
+class Settings(ContentSettings):
+    """Everything the running bot needs."""
+
+    bot_token: SecretStr
+    moderator_chat_id: int
+    telegram_api_url: str = "https://api.telegram.org"
     # How long a request to the Bot API may take before it counts as a network error.
     request_timeout: float = Field(default=60.0, gt=0)
     polling_timeout: int = Field(default=30, ge=0, le=50)
@@ -159,5 +168,13 @@ def describe_validation_error(error: ValidationError) -> str:
 def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise SettingsError(describe_validation_error(error)) from None
+
+
+def load_content_settings(**overrides: object) -> ContentSettings:
+    """The paths only: for commands that read content and texts but talk to no one."""
+    try:
+        return ContentSettings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
         raise SettingsError(describe_validation_error(error)) from None

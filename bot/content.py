@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     model_validator,
 )
 
@@ -29,6 +30,9 @@ IssueId = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}$")]
 _Trimmed = StringConstraints(strip_whitespace=True, min_length=1)
 Name = Annotated[str, _Trimmed, StringConstraints(max_length=200)]
 Title = Annotated[str, _Trimmed, StringConstraints(max_length=120)]
+# An article's button: what fits on one line of a phone's screen beside its 📄.
+BUTTON_MAX = 32
+Button = Annotated[str, _Trimmed, StringConstraints(max_length=BUTTON_MAX)]
 Summary = Annotated[str, _Trimmed, StringConstraints(max_length=600)]
 Intro = Annotated[str, _Trimmed, StringConstraints(max_length=900)]
 # An article screen holds the title and the text in one message of 4096 characters.
@@ -53,6 +57,11 @@ class Localized(_Localized):
 class ShortText(_Localized):
     ru: Title
     en: Title
+
+
+class ButtonText(_Localized):
+    ru: Button
+    en: Button
 
 
 class SummaryText(_Localized):
@@ -93,8 +102,35 @@ class Article(BaseModel):
     slug: ArticleSlug
     topics: list[TopicSlug] = Field(min_length=1)
     title: ShortText
+    button: ButtonText  # the short title on every button that opens the article
     summary: SummaryText
     text: LongText
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stored_before_buttons(cls, data: Any, info: ValidationInfo) -> Any:
+        """An issue published before articles had buttons is still served: its button
+        is its title, shortened. Files must have one (`check` says so)."""
+        if not (info.context or {}).get("stored") or not isinstance(data, dict):
+            return data
+        if "button" in data or not isinstance(data.get("title"), dict):
+            return data
+        button = {
+            locale: _shorten(str(title), BUTTON_MAX) for locale, title in data["title"].items()
+        }
+        return {**data, "button": button}
+
+
+def _shorten(text: str, limit: int) -> str:
+    """At most `limit` characters with the "…", cut after a whole word."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if not text[limit - 1].isspace():  # a word is cut: drop it, unless it is the only one
+        words = head.rsplit(maxsplit=1)
+        head = words[0] if len(words) > 1 else head
+    return head.rstrip(" \u00a0,:;—-") + "…"
 
 
 class Issue(BaseModel):
@@ -112,6 +148,11 @@ class Issue(BaseModel):
 
     def article(self, slug: str) -> Article | None:
         return next((a for a in self.articles if a.slug == slug), None)
+
+    @classmethod
+    def from_stored(cls, body: str) -> Issue:
+        """An issue as `publish` recorded it (JSON in the database)."""
+        return cls.model_validate_json(body, context={"stored": True})
 
 
 def _require_unique(what: str, values: Iterable[str]) -> None:
@@ -211,12 +252,19 @@ class Library:
         for issue in self.issues:
             for article in issue.articles:
                 for slug in article.topics:
-                    by_topic[slug].append(ArticleRef(issue, article))
+                    # A published issue may name a topic since removed from topics.yaml:
+                    # its articles stay in the issue and under their other topics.
+                    if slug in by_topic:
+                        by_topic[slug].append(ArticleRef(issue, article))
         self._by_topic = by_topic
 
     def add_issue(self, issue: Issue) -> None:
-        """Add or replace an issue; topic cards include it at once."""
-        self.issues = [i for i in self.issues if i.issue != issue.issue] + [issue]
+        """Add or replace a published issue; topic cards include it at once."""
+        self.add_issues([issue])
+
+    def add_issues(self, issues: Iterable[Issue]) -> None:
+        new = {issue.issue: issue for issue in issues}
+        self.issues = [i for i in self.issues if i.issue not in new] + list(new.values())
         self._reindex()
 
     def topic(self, slug: str) -> Topic | None:
@@ -238,19 +286,92 @@ class Library:
         return ArticleRef(issue, article) if issue and article else None
 
 
-def load_library(content_dir: Path) -> Library:
-    """Load topics.yaml and every digests/*.yaml; raise ContentError listing all problems."""
-    topics = load_topics(content_dir / "topics.yaml")
-    slugs = {t.slug for t in topics}
-    issues, problems = [], []
+@dataclass
+class IssueFiles:
+    """Every file in digests/: the ones that load, by issue id, and the problems of the
+    others (each naming the file and the field)."""
+
+    issues: dict[str, Issue] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def load_issue_files(content_dir: Path, topic_slugs: set[str]) -> IssueFiles:
+    """Load every digests/*.yaml, collecting problems instead of stopping at the first.
+
+    A file is only a file: what users see is what was published (the database). Files
+    are drafts, and the issues this project ships (see `load_shipped`)."""
+    files = IssueFiles()
     for path in sorted((content_dir / "digests").glob("*.yaml")):
         try:
-            issues.append(load_issue(path, slugs))
+            issue = load_issue(path, topic_slugs)
         except ContentError as error:
-            problems.extend(error.problems)
-    if problems:
-        raise ContentError(problems)
-    return Library(topics=topics, issues=issues)
+            files.problems.extend(error.problems)
+        else:
+            files.issues[issue.issue] = issue
+    return files
+
+
+SHIPPED_FILE = "shipped-issues.yaml"
+
+
+class ShippedFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    shipped: list[IssueId] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> ShippedFile:
+        _require_unique("issue", self.shipped)
+        return self
+
+
+def load_shipped(content_dir: Path) -> list[str]:
+    """The issues this project ships as published (`shipped-issues.yaml`): a bot records
+    each one as published, without a broadcast, the first time it starts with it. No
+    file means none."""
+    path = content_dir / SHIPPED_FILE
+    if not path.exists():
+        return []
+    try:
+        return ShippedFile.model_validate(_read_yaml(path)).shipped
+    except ValidationError as error:
+        raise ContentError(_describe(path, error)) from None
+
+
+def check_content(content_dir: Path) -> tuple[list[str], list[str]]:
+    """Validate topics, every digest file (published or draft), the list of shipped
+    issues and the canned answers: (a summary line per part, problems)."""
+    lines: list[str] = []
+    problems: list[str] = []
+    try:
+        topics = load_topics(content_dir / "topics.yaml")
+    except ContentError as error:
+        problems.extend(error.problems)
+        topics = []
+    files = load_issue_files(content_dir, {t.slug for t in topics})
+    problems.extend(files.problems)
+    try:
+        shipped = load_shipped(content_dir)
+    except ContentError as error:
+        problems.extend(error.problems)
+        shipped = []
+    digests = content_dir / "digests"
+    for issue_id in shipped:
+        if not (digests / f"{issue_id}.yaml").exists():
+            problems.append(f"{content_dir / SHIPPED_FILE}: shipped: no file {issue_id}.yaml")
+    articles = sum(len(issue.articles) for issue in files.issues.values())
+    lines.append(
+        f"content: {len(topics)} topics, {len(files.issues)} issue files, {articles} articles"
+    )
+    others = sorted(set(files.issues) - set(shipped))
+    lines.append(
+        f"shipped as published: {', '.join(shipped) or 'none'}; "
+        f"other issue files (drafts unless published): {', '.join(others) or 'none'}"
+    )
+    try:
+        lines.append(f"canned answers: {len(load_canned(content_dir))}")
+    except ContentError as error:
+        problems.extend(error.problems)
+    return lines, problems
 
 
 class CannedAnswer(BaseModel):

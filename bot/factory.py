@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -16,7 +18,15 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 
 from bot.broadcaster import Broadcaster
 from bot.config import Settings
-from bot.content import CannedAnswer, Library, load_canned, load_library
+from bot.content import (
+    CannedAnswer,
+    ContentError,
+    Library,
+    load_canned,
+    load_issue_files,
+    load_shipped,
+    load_topics,
+)
 from bot.db import Database
 from bot.fsm_storage import SQLiteStorage
 from bot.handlers import create_root_router
@@ -33,6 +43,8 @@ from bot.services import Services, build_services
 from bot.services.broadcasts import BroadcastService
 from bot.services.privacy import PrivacyService
 from bot.services.questions import QuestionService
+
+log = logging.getLogger(__name__)
 
 
 def create_bot(settings: Settings, pacer: GroupPacer, session: BaseSession | None = None) -> Bot:
@@ -92,6 +104,36 @@ def create_dispatcher(
     return dp
 
 
+async def serve_published(
+    content_dir: Path, library: Library, broadcasts: BroadcastService
+) -> None:
+    """Put in the library what users may see: the issues recorded as published (by
+    `publish`, or shipped with the project and recorded here the first time). Every other
+    file in digests/ is a draft: validated and logged, never served."""
+    files = load_issue_files(content_dir, {topic.slug for topic in library.topics})
+    for problem in files.problems:
+        log.warning("digest file not loaded (not served): %s", problem)
+    try:
+        shipped = load_shipped(content_dir)
+    except ContentError as error:
+        for problem in error.problems:
+            log.error("shipped issues not read: %s", problem)
+        shipped = []
+    for issue_id in shipped:
+        if issue_id not in files.issues:
+            log.error("shipped issue %s not recorded: its file does not load", issue_id)
+    recorded = await broadcasts.import_shipped(
+        [files.issues[issue_id] for issue_id in shipped if issue_id in files.issues]
+    )
+    for issue_id in recorded:
+        log.info("shipped issue %s recorded as published, without a broadcast", issue_id)
+    library.add_issues(issue for issue, _ in await broadcasts.published_since(0))
+    served = {issue.issue for issue in library.issues}
+    drafts = sorted(set(files.issues) - served)
+    if drafts:
+        log.info("drafts, not served until published: %s", ", ".join(drafts))
+
+
 @dataclass
 class App:
     """Everything a running bot holds; opened and closed as one."""
@@ -126,9 +168,11 @@ class App:
 
 @asynccontextmanager
 async def open_app(settings: Settings, *, session: BaseSession | None = None) -> AsyncIterator[App]:
-    """Load content (fails fast on broken files), open and migrate the database, build
-    the bot and the dispatcher; close all of it on exit."""
-    library = load_library(settings.content_dir)
+    """Load content (fails fast on broken topics or canned answers), open and migrate the
+    database, serve what was published, build the bot and the dispatcher; close all of it
+    on exit. A broken digest file is logged and skipped: it is a draft, or a shipped issue
+    that `check` would have refused."""
+    library = Library(topics=load_topics(settings.content_dir / "topics.yaml"))
     canned = load_canned(settings.content_dir)
     localizations = Localizations(settings.locales_dir, settings.default_locale)
     db = Database(settings.database_path)
@@ -150,8 +194,7 @@ async def open_app(settings: Settings, *, session: BaseSession | None = None) ->
         outbox, group_jobs = build_outbox(
             bot, services.ledger, services.questions, library, localizations, canned, settings
         )
-        for issue, _ in await services.broadcasts.published_since(0):
-            library.add_issue(issue)  # published by a `publish` command: served like files
+        await serve_published(settings.content_dir, library, services.broadcasts)
         broadcaster = Broadcaster(
             bot,
             services.broadcasts,

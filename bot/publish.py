@@ -1,22 +1,31 @@
-"""`python -m bot publish <file> [--dry-run]`: add an issue and broadcast it from the
-command line, with a progress bar."""
+"""`python -m bot publish <file or issue id> [--dry-run]`: publish an issue from the
+command line and broadcast it, with a progress bar; or only preview it.
+
+Publishing records the issue in the database (`published_issues`): from then on the bot
+serves it, and a file in digests/ is no longer needed for that. A dry run needs no
+token: it reads the content, the texts and the subscriber counts, and changes nothing.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import shutil
+import re
 import sys
 from pathlib import Path
 from typing import TextIO
 
 from bot.broadcaster import GroupProgressReporter, Progress, format_eta
-from bot.config import Settings
+from bot.config import ContentSettings, Settings
 from bot.content import Issue, load_issue, load_topics
+from bot.db import Database
 from bot.factory import open_app
 from bot.i18n import SUPPORTED_LOCALES, Localizations
+from bot.repositories import SubscriptionRepository
 from bot.screens import digest_message
+from bot.services.subscriptions import SubscriptionService
 
 BAR_WIDTH = 30
+ISSUE_ID = re.compile(r"\d{4}-\d{2}")
 
 
 def progress_line(progress: Progress) -> str:
@@ -30,17 +39,45 @@ def progress_line(progress: Progress) -> str:
     )
 
 
-def publish(settings: Settings, path: Path, *, dry_run: bool, out: TextIO = sys.stdout) -> int:
-    """Validate the file (ContentError names the file and the field), put it among the
-    digests so a restarted bot loads it too, then publish and broadcast."""
-    topics = {topic.slug for topic in load_topics(settings.content_dir / "topics.yaml")}
-    issue = load_issue(path, topics)
-    if not dry_run:
-        target = settings.content_dir / "digests" / f"{issue.issue}.yaml"
-        if path.resolve() != target.resolve():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
-    return asyncio.run(_publish(settings, issue, dry_run=dry_run, out=out))
+def issue_path(paths: ContentSettings, argument: Path) -> Path:
+    """A file as given, or an issue id ("2023-10") naming CONTENT_DIR/digests/2023-10.yaml."""
+    if not argument.exists() and ISSUE_ID.fullmatch(str(argument)):
+        return paths.content_dir / "digests" / f"{argument}.yaml"
+    return argument
+
+
+def _load(paths: ContentSettings, argument: Path) -> Issue:
+    """Validate the file; ContentError names the file and the field."""
+    topics = {topic.slug for topic in load_topics(paths.content_dir / "topics.yaml")}
+    return load_issue(issue_path(paths, argument), topics)
+
+
+def preview(paths: ContentSettings, argument: Path, *, out: TextIO = sys.stdout) -> int:
+    """What subscribers would get in each language, and how many of them; nothing is
+    recorded or sent (a database that does not exist yet is not created)."""
+    issue = _load(paths, argument)
+    counts: dict[str, int] = {}
+    if paths.database_path.exists():
+        counts = asyncio.run(_subscriber_counts(paths.database_path))
+    _print_preview(issue, Localizations(paths.locales_dir, paths.default_locale), counts, out)
+    return 0
+
+
+async def _subscriber_counts(database_path: Path) -> dict[str, int]:
+    db = Database(database_path)
+    await db.connect()
+    try:
+        await db.migrate()  # as the bot would at start; nothing if it is up to date
+        return await SubscriptionService(db, SubscriptionRepository(db)).count_by_locale()
+    finally:
+        await db.close()
+
+
+def publish(settings: Settings, argument: Path, *, out: TextIO = sys.stdout) -> int:
+    """Validate the file, record the issue as published (the running bot serves it within
+    seconds, and so does every restarted one) and broadcast it."""
+    issue = _load(settings, argument)
+    return asyncio.run(_publish(settings, issue, out=out))
 
 
 def _print_preview(
@@ -60,15 +97,19 @@ def _print_preview(
     print(f"dry run: {issue.issue} would go to {total} subscribers ({per_locale})", file=out)
 
 
-async def _publish(settings: Settings, issue: Issue, *, dry_run: bool, out: TextIO) -> int:
+async def _publish(settings: Settings, issue: Issue, *, out: TextIO) -> int:
     async with open_app(settings) as app:
-        counts = await app.broadcasts.subscribers_by_locale()
-        if dry_run:
-            _print_preview(issue, app.localizations, counts, out)
-            return 0
         app.library.add_issue(issue)
         result = await app.broadcasts.publish(issue)
         if result.recipients is None:
+            record = await app.broadcasts.get(issue.issue)
+            if record is not None and record.finished_at is not None:
+                print(
+                    f"issue {issue.issue} was broadcast before: its published text is "
+                    "updated, nobody gets it again",
+                    file=out,
+                )
+                return 0
             print(f"issue {issue.issue} was published before; resuming if unfinished", file=out)
         else:
             print(f"issue {issue.issue} published: {result.recipients} recipients", file=out)

@@ -753,6 +753,15 @@ class BroadcastRepository:
             (issue, body, now),
         )
 
+    async def save_issue_if_missing(self, issue: str, body: str, now: float) -> bool:
+        """Record an issue as published unless it already is; True if it was recorded."""
+        changed = await self.db.write(
+            "INSERT INTO published_issues (issue, body, published_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (issue) DO NOTHING",
+            (issue, body, now),
+        )
+        return changed == 1
+
     async def issues_since(self, since: float) -> list[tuple[str, str, float]]:
         rows = await self.db.fetch_all(
             "SELECT issue, body, published_at FROM published_issues WHERE published_at > ? "

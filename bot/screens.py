@@ -39,7 +39,6 @@ from bot.services.questions import Draft
 
 # A topic card holds as many summaries as fit in one message, with room to spare.
 CARD_PAGE_BUDGET = 3500
-BUTTON_TEXT_LIMIT = 60
 
 
 class Keyboard:
@@ -116,12 +115,11 @@ def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=data.pack())
 
 
-def _short(text: str) -> str:
-    return text if len(text) <= BUTTON_TEXT_LIMIT else text[: BUTTON_TEXT_LIMIT - 1] + "…"
+def article_button(l10n: L10n, article: Article, data: CallbackData) -> InlineKeyboardButton:
+    """Every button that opens an article shows its short `button` title (at most 32
+    characters, so a phone shows it whole), never the cut-off headline."""
+    return _button("📄 " + article.button.get(l10n.locale), data)
 
-
-def _article_label(article: Article, locale: str) -> str:
-    return _short(article.title.get(locale))
 
 
 def _back_home(l10n: L10n, back: CallbackData) -> list[InlineKeyboardButton]:
@@ -208,7 +206,7 @@ def topic_card(l10n: L10n, library: Library, slug: str, page: int = 0) -> View |
     for i in shown:
         ref = refs[i]
         data = ArticleView(issue=ref.issue.issue, slug=ref.article.slug, origin=slug, page=page)
-        kb.row(_button("📄 " + _article_label(ref.article, locale), data))
+        kb.row(article_button(l10n, ref.article, data))
     paging = []
     if page > 0:
         paging.append(_button(l10n.text("nav-newer"), TopicCard(slug=slug, page=page - 1)))
@@ -270,7 +268,7 @@ def latest(l10n: L10n, library: Library) -> View:
     )
     for item in issue.articles:
         data = ArticleView(issue=issue.issue, slug=item.slug)
-        kb.row(_button("📄 " + _article_label(item, locale), data))
+        kb.row(article_button(l10n, item, data))
     kb.row(*_back_home(l10n, Nav(screen=Screen.HOME)))
     return View(text, kb.as_markup(), Nav(screen=Screen.LATEST))
 
@@ -363,7 +361,7 @@ def ask_preview(
         parts.append(l10n.text("ask-preview-suggestions"))
         for ref in suggestions:
             data = DigestArticle(issue=ref.issue.issue, slug=ref.article.slug)
-            kb.row(_button("📄 " + _article_label(ref.article, l10n.locale), data))
+            kb.row(article_button(l10n, ref.article, data))
     kb.row(_button(l10n.text("ask-send"), DraftAction(action="send", key=draft.key)))
     kb.row(
         _button(l10n.text("ask-edit"), DraftAction(action="edit", key=draft.key)),
@@ -479,7 +477,7 @@ def digest_message(l10n: L10n, issue: Issue) -> tuple[list[str], InlineKeyboardM
     kb = Keyboard()
     for article in issue.articles:
         data = DigestArticle(issue=issue.issue, slug=article.slug)
-        kb.row(_button("📄 " + _article_label(article, locale), data))
+        kb.row(article_button(l10n, article, data))
     kb.row(_button(l10n.text("digest-unsubscribe"), SubscriptionAction(action="stop")))
     return parts, kb.as_markup()
 

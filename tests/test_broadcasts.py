@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,9 +16,10 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.config import Settings
+from bot.config import ContentSettings, Settings
+from bot.content import Issue, load_issue, load_topics
 from bot.factory import App, open_app
-from bot.publish import publish
+from bot.publish import preview
 from tests.conftest import MODERATOR_CHAT_ID, ROOT, TOKEN, feed, make_settings
 from tests.fake_telegram import ApiCall, FakeTelegram, callback, group_message, private_message
 from tests.test_menus import data_of
@@ -26,7 +29,7 @@ SUBSCRIBERS = {101: "ru", 102: "ru", 103: "en", 104: "ru", 105: "en"}
 
 
 def content_with_new_issue(tmp_path: Path, *, long: bool = False) -> Path:
-    """A content dir with the seed issue and a new one, 2023-10."""
+    """A content dir with the seed issue and a draft of a new one, 2023-10."""
     content = tmp_path / "content"
     shutil.copytree(ROOT / "data", content, ignore=shutil.ignore_patterns("*.sqlite3*"))
     issue = yaml.safe_load((ROOT / "data" / "digests" / "2023-09.yaml").read_text(encoding="utf-8"))
@@ -46,6 +49,12 @@ def content_with_new_issue(tmp_path: Path, *, long: bool = False) -> Path:
         yaml.safe_dump(issue, allow_unicode=True), encoding="utf-8"
     )
     return content
+
+
+def draft_of(content: Path, issue_id: str = "2023-10") -> Issue:
+    """An issue file as `publish` reads it (a draft is not in the library)."""
+    topics = {t.slug for t in load_topics(content / "topics.yaml")}
+    return load_issue(content / "digests" / f"{issue_id}.yaml", topics)
 
 
 @pytest.fixture
@@ -68,11 +77,19 @@ async def subscribe_all(app: App) -> None:
         await feed(app, private_message(user_id, "/subscribe", language_code=language))
 
 
+async def publish(app: App, issue_id: str = "2023-10") -> Issue:
+    """What publishing does: record the issue (served from now on) and its broadcast."""
+    issue = draft_of(app.settings.content_dir, issue_id)
+    app.library.add_issue(issue)
+    await app.broadcasts.publish(issue)
+    return issue
+
+
 async def publish_october(app: App) -> None:
     """Every subscriber subscribed, and issue 2023-10 published to them (not yet sent)."""
     await subscribe_all(app)
-    issue = app.library.issue("2023-10")
-    assert issue is not None
+    issue = draft_of(app.settings.content_dir)
+    app.library.add_issue(issue)
     assert (await app.broadcasts.publish(issue)).recipients == len(SUBSCRIBERS)
 
 
@@ -157,7 +174,7 @@ async def test_publish_preview_confirm_and_delivery_in_each_language(
         bapp, callback(ADMIN, "pub:confirm:2023-10", chat_id=MODERATOR_CHAT_ID, message_id=5)
     )
     started = telegram.calls_of("editMessageText")[0]
-    assert started.params["text"] == "📤 Рассылка 2023-10 началась: получателей — 5."
+    assert started.params["text"] == "📤 Рассылка 2023-10 началась: получателей\u00a0— 5."
     rows = await bapp.db.fetch_all(
         "SELECT user_id, state FROM deliveries WHERE issue = '2023-10' ORDER BY user_id"
     )
@@ -180,6 +197,10 @@ async def test_publish_preview_confirm_and_delivery_in_each_language(
         buttons = data_of(digest.params["reply_markup"])
         assert buttons[-1] == "sub:stop"
         assert buttons[0].startswith("da:2023-10:")
+        label = digest.params["reply_markup"]["inline_keyboard"][0][0]["text"]
+        assert label == (
+            "📄 Passport and military papers" if english else "📄 Загранпаспорт и\u00a0военкомат"
+        )
     states = await bapp.db.fetch_all("SELECT state, count(*) FROM deliveries GROUP BY state")
     assert [tuple(r) for r in states] == [("sent", 5)]
     finished = await bapp.db.fetch_one("SELECT finished_at FROM broadcasts WHERE issue = '2023-10'")
@@ -250,9 +271,7 @@ async def test_restart_mid_broadcast_sends_everyone_exactly_once(
     settings = broadcast_settings.model_copy(update={"broadcast_rate": 20.0})
     async with open_app(settings) as app:
         await subscribe_all(app)
-        issue = app.library.issue("2023-10")
-        assert issue is not None
-        await app.broadcasts.publish(issue)
+        await publish(app)
         claimed = await app.broadcasts.claim()
         assert claimed is not None
         task = asyncio.create_task(app.broadcaster.run(claimed))
@@ -274,8 +293,8 @@ async def test_restart_mid_broadcast_sends_everyone_exactly_once(
 
 async def test_an_issue_is_never_broadcast_twice(bapp: App, telegram: FakeTelegram) -> None:
     await subscribe_all(bapp)
-    issue = bapp.library.issue("2023-10")
-    assert issue is not None
+    issue = draft_of(bapp.settings.content_dir)
+    bapp.library.add_issue(issue)
     first = await bapp.broadcasts.publish(issue)
     second = await bapp.broadcasts.publish(issue)
     assert first.recipients == 5
@@ -293,9 +312,7 @@ async def test_progress_is_shown_in_the_moderators_group(
 
     async with open_app(broadcast_settings.model_copy(update={"broadcast_rate": 50.0})) as app:
         await subscribe_all(app)
-        issue = app.library.issue("2023-10")
-        assert issue is not None
-        await app.broadcasts.publish(issue)
+        await publish(app)
         telegram.clear()
         reporter = GroupProgressReporter(
             app.bot, app.broadcasts, MODERATOR_CHAT_ID, app.localizations.get("ru")
@@ -326,9 +343,7 @@ async def test_a_long_issue_is_split_and_parts_are_a_second_apart(
     )
     async with open_app(settings) as app:
         await feed(app, private_message(101, "/subscribe"))
-        issue = app.library.issue("2023-10")
-        assert issue is not None
-        await app.broadcasts.publish(issue)
+        await publish(app)
         telegram.clear()
         await run_broadcast(app)
     parts = [c for c in telegram.calls_of("sendMessage") if c.params["chat_id"] == 101]
@@ -354,18 +369,45 @@ def test_publish_dry_run_prints_the_messages_and_the_counts(tmp_path: Path) -> N
 
     asyncio.run(subscribe())
     out = io.StringIO()
-    assert publish(settings, content / "digests" / "2023-10.yaml", dry_run=True, out=out) == 0
+    paths = ContentSettings(
+        _env_file=None, database_path=settings.database_path, content_dir=content,
+        locales_dir=ROOT / "locales",
+    )  # fmt: skip
+    assert preview(paths, content / "digests" / "2023-10.yaml", out=out) == 0
     printed = out.getvalue()
     assert "=== ru: 3 subscribers, 1 message(s)" in printed
     assert "=== en: 2 subscribers, 1 message(s)" in printed
     assert "📰 <b>MCO digest — October 2023</b>" in printed
+    # The buttons are the articles' short titles.
+    assert "buttons: 📄 Загранпаспорт и\u00a0военкомат | 📄 Отпуска военнослужащих |" in printed
     assert printed.rstrip().endswith("dry run: 2023-10 would go to 5 subscribers (ru: 3, en: 2)")
 
     async def nothing_sent() -> None:
         async with open_app(settings) as app:
             assert await app.db.fetch_one("SELECT 1 FROM broadcasts") is None
+            assert app.library.issue("2023-10") is None  # still a draft
 
     asyncio.run(nothing_sent())
+
+
+def test_publish_dry_run_needs_no_token_and_takes_an_issue_id(tmp_path: Path) -> None:
+    """As in a container without the bot's secrets: paths from the environment, the
+    draft named by its id, and no database created where there is none."""
+    content = content_with_new_issue(tmp_path)
+    database = tmp_path / "none-yet" / "bot.sqlite3"
+    env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "PYTHONPATH"}}
+    env.update(CONTENT_DIR=str(content), LOCALES_DIR=str(ROOT / "locales"),
+               DATABASE_PATH=str(database))  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "publish", "2023-10", "--dry-run"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "📰 <b>MCO digest — October 2023</b>" in result.stdout
+    assert result.stdout.rstrip().endswith(
+        "dry run: 2023-10 would go to 0 subscribers (ru: 0, en: 0)"
+    )
+    assert not database.exists()
 
 
 async def test_publish_command_broadcasts_from_the_command_line(
@@ -396,7 +438,20 @@ async def test_publish_command_broadcasts_from_the_command_line(
     assert "issue 2023-10 published: 5 recipients" in out
     assert "broadcast 2023-10: sent 5, failed 0, blocked 0, left 0" in out
     assert "[##############################] 5/5" in stderr.decode()  # the progress bar
-    assert (content / "digests" / "2023-10.yaml").exists()  # a restarted bot loads it too
+    for user_id in SUBSCRIBERS:
+        assert len(digests_to(telegram, user_id)) == 1
+    assert not (content / "digests" / "2023-10.yaml").exists()  # no file needed to serve it
+    async with open_app(settings) as app:  # a restarted bot serves what was published
+        assert app.library.latest is not None and app.library.latest.issue == "2023-10"
+
+    # Publishing it again (a corrected text) sends it to nobody twice.
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "publish", str(new_issue), cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, stderr.decode()
+    assert "was broadcast before: its published text is updated" in stdout.decode()
     for user_id in SUBSCRIBERS:
         assert len(digests_to(telegram, user_id)) == 1
 
@@ -411,3 +466,22 @@ async def test_unsubscribe_on_the_subscription_screen(bapp: App, telegram: FakeT
     (answer,) = telegram.calls_of("answerCallbackQuery")
     assert answer.params["text"] == "Вы отписались. Новые выпуски больше не придут."
     assert await bapp.db.fetch_one("SELECT 1 FROM subscriptions") is None
+
+
+async def test_an_issue_published_before_buttons_existed_is_still_served(
+    telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    """Recorded bodies are what was published: one from before articles had a `button`
+    gets its title, cut after a whole word, on the button instead of failing to load."""
+    settings = make_settings(telegram, tmp_path)
+    seed = yaml.safe_load((ROOT / "data" / "digests" / "2023-09.yaml").read_text(encoding="utf-8"))
+    seed.update(issue="2023-08", date="2023-08-31")
+    for article in seed["articles"]:
+        del article["button"]
+    async with open_app(settings) as app:
+        await app.broadcasts.broadcasts.save_issue("2023-08", json.dumps(seed), 1.0)
+    async with open_app(settings) as app:
+        august = app.library.issue("2023-08")
+        assert august is not None
+        assert august.articles[0].button.ru == "Для загранпаспорта от…"
+        assert all(len(a.button.en) <= 32 for a in august.articles)

@@ -111,7 +111,7 @@ async def test_click_through_topics_to_an_article_and_back(
     (edit,) = telegram.calls_of("editMessageText")
     text = edit.params["text"]
     assert "<b>Для загранпаспорта от призывников требуют документы" in text
-    assert "<b>Электронный реестр воинского учёта не заработает в 2023 году</b>" in text
+    assert "<b>Электронный реестр воинского учёта не заработает в\u00a02023\u00a0году</b>" in text
     assert data_of(edit.params["reply_markup"]) == [
         "ar:2023-09:passport-certificate:passport:0",
         "ar:2023-09:e-registry-postponed:passport:0",
@@ -119,12 +119,17 @@ async def test_click_through_topics_to_an_article_and_back(
         "nav:topics",
         "nav:home",
     ]
+    # Article buttons carry the short titles, whole (the headlines are in the text).
+    assert [label for label, _ in buttons(edit.params["reply_markup"])][:2] == [
+        "📄 Загранпаспорт и\u00a0военкомат",
+        "📄 Электронный реестр отложен",
+    ]
     assert await fsm_screen(app) == "tp:passport:0"
 
     await click(app, telegram, "ar:2023-09:e-registry-postponed:passport:0", message_id=menu_id)
     (edit,) = telegram.calls_of("editMessageText")
     assert edit.params["text"].startswith(
-        "<b>Электронный реестр воинского учёта не заработает в 2023 году</b>\n<i>Дайджест ДСО"
+        "<b>Электронный реестр воинского учёта не заработает в\u00a02023\u00a0году</b>\n<i>Дайджест ДСО"
     )
     assert "2025" in edit.params["text"]
     assert data_of(edit.params["reply_markup"]) == ["ask:passport", "tp:passport:0", "nav:home"]
@@ -173,6 +178,13 @@ async def test_latest_digest_and_about(app: App, telegram: FakeTelegram) -> None
         "ar:2023-09:e-registry-postponed::0",
         "ar:2023-09:foreign-agent-appeal::0",
         "ar:2023-09:reservation-cassation::0",
+    ]
+    assert [label for label, data in buttons(edit.params["reply_markup"]) if data[:3] == "ar:"] == [
+        "📄 Passport and military papers",
+        "📄 Leave for service members",
+        "📄 Electronic registry postponed",
+        "📄 Foreign agent status appeal",
+        "📄 Reservation: cassation courts",
     ]
     await click(app, telegram, "ar:2023-09:servicemen-no-leave::0")
     (edit,) = telegram.calls_of("editMessageText")

@@ -414,6 +414,7 @@ async def test_banned_user_is_told_once_then_ignored(live: App, telegram: FakeTe
     telegram.chat_members[(MODERATOR_CHAT_ID, MOD_A)] = "member"
     await send(live, await ask(live, telegram))
     await posted_card(telegram)
+    await settle(live)
     await feed(live, callback(MOD_A, "mod:ban:1", chat_id=MODERATOR_CHAT_ID, callback_id="ask"))
     # No one-tap accidents: the card asks first.
     confirm = await telegram.wait_for_call("editMessageReplyMarkup", chat_id=MODERATOR_CHAT_ID)

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 from bot.cli import main
 from bot.db import SCHEMA_VERSION, Database
 from bot.i18n import check_locales
@@ -73,8 +75,15 @@ def broken_content(tmp_path: Path) -> Path:
     return content
 
 
-def test_broken_digest_stops_start_up_naming_file_and_field(tmp_path: Path) -> None:
+def test_broken_topics_stop_start_up_naming_file_and_field(tmp_path: Path) -> None:
+    """Topics are not drafts: without them no menu can be drawn. (A broken digest file is
+    a draft and does not stop the bot: tests/test_drafts.py, tests/test_process.py.)"""
     content = broken_content(tmp_path)
+    topics = content / "topics.yaml"
+    topics.write_text(
+        topics.read_text(encoding="utf-8").replace("slug: courts", "slug: Courts!"),
+        encoding="utf-8",
+    )
     env = {
         "BOT_TOKEN": TOKEN,
         "MODERATOR_CHAT_ID": "-1",
@@ -85,7 +94,7 @@ def test_broken_digest_stops_start_up_naming_file_and_field(tmp_path: Path) -> N
     result = run_bot(cwd=tmp_path, env=env)
     assert result.returncode == 2
     assert "the content does not load" in result.stderr
-    assert f"{content / 'digests' / '2023-09.yaml'}: date: " in result.stderr
+    assert f"{topics}: topics.5.slug: " in result.stderr
 
 
 def test_check_passes_on_the_shipped_data(capsys: object) -> None:
@@ -93,6 +102,41 @@ def test_check_passes_on_the_shipped_data(capsys: object) -> None:
         main(["check", "--content-dir", str(ROOT / "data"), "--locales-dir", str(ROOT / "locales")])
         == 0
     )
+
+
+def test_check_takes_its_paths_from_the_settings_and_needs_no_token(tmp_path: Path) -> None:
+    """As in the image: CONTENT_DIR and LOCALES_DIR from the environment, no BOT_TOKEN."""
+    content = broken_content(tmp_path)
+    env = {"CONTENT_DIR": str(content), "LOCALES_DIR": str(ROOT / "locales")}
+    result = run_bot("check", cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    assert f"{content / 'digests' / '2023-09.yaml'}: date: " in result.stderr
+    assert "BOT_TOKEN" not in result.stderr
+    (tmp_path / ".env").write_text(f"CONTENT_DIR={ROOT / 'data'}\n")  # or from `.env`
+    result = run_bot("check", cwd=tmp_path, env={"LOCALES_DIR": str(ROOT / "locales")})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("check: OK")
+    assert "shipped as published: 2023-09" in result.stdout
+
+
+def test_check_requires_a_short_button_title_for_every_article(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "data", content, ignore=shutil.ignore_patterns("*.sqlite3*"))
+    draft = content / "digests" / "2023-10.yaml"
+    body = yaml.safe_load((content / "digests" / "2023-09.yaml").read_text(encoding="utf-8"))
+    body.update(issue="2023-10", date="2023-10-31")
+    del body["articles"][0]["button"]
+    body["articles"][1]["button"]["en"] = "A button title far too long for a phone"
+    del body["articles"][2]["button"]["ru"]
+    draft.write_text(yaml.safe_dump(body, allow_unicode=True), encoding="utf-8")
+    result = run_bot("check", "--content-dir", str(content), cwd=tmp_path)
+    assert result.returncode == 1
+    assert f"{draft}: articles.0.button: Field required" in result.stderr
+    assert f"{draft}: articles.1.button.en: String should have at most 32 characters" in (
+        result.stderr
+    )
+    assert f"{draft}: articles.2.button.ru: Field required" in result.stderr
+    assert "check: 3 problem(s)" in result.stdout
 
 
 def test_check_lists_every_problem_and_fails(tmp_path: Path) -> None:

@@ -79,6 +79,9 @@ async def card_button(
     ticket = await questions.ticket_of_group_message(message.chat.id, message.message_id, None)
     if ticket is None or ticket.purged_at is not None:
         reason = await questions.retired_reason(message.chat.id, message.message_id, None)
+        if reason is None and await _card_on_its_way(questions, callback_data.ticket):
+            await callback.answer(l10n.text("mod-card-not-ready"), show_alert=True)
+            return
         await callback.answer(l10n.text(f"mod-ticket-{reason or 'gone'}"), show_alert=True)
         return
     if ticket.id != callback_data.ticket:
@@ -126,6 +129,12 @@ async def card_button(
             await callback.answer()
         case _:
             await callback.answer(l10n.text("mod-stale-button"))
+
+
+async def _card_on_its_way(questions: QuestionService, ticket_id: int) -> bool:
+    """Telegram showed the card a moment before the bot recorded where it went."""
+    ticket = await questions.ticket(ticket_id)
+    return ticket is not None and ticket.card_message_id is None
 
 
 async def answer(

@@ -9,15 +9,20 @@ process that died leaves it to the next one.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
 from bot.content import Issue
 from bot.db import Database
 from bot.records import BroadcastRecord, DeliveryRecord
 from bot.repositories import BroadcastRepository, SubscriptionRepository
+
+log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 30.0
 
@@ -52,11 +57,34 @@ class BroadcastService:
             recipients = await self.broadcasts.create(issue.issue, int(now))
         return PublishResult(issue.issue, recipients)
 
+    async def import_shipped(self, issues: list[Issue]) -> list[str]:
+        """Record the issues this project ships as published, without a broadcast, unless
+        they already are (a copy published with `publish` is kept). Returns those recorded."""
+        now = self.clock()
+        recorded = []
+        async with self.db.transaction():
+            for issue in issues:
+                if await self.broadcasts.save_issue_if_missing(
+                    issue.issue, issue.model_dump_json(), now
+                ):
+                    recorded.append(issue.issue)
+        return recorded
+
     async def published_since(self, since: float) -> list[tuple[Issue, float]]:
-        return [
-            (Issue.model_validate_json(body), at)
-            for _, body, at in await self.broadcasts.issues_since(since)
-        ]
+        """The issues published after `since`. One whose recorded body no longer loads is
+        logged and skipped, so it cannot take the others (or the bot) down with it."""
+        issues = []
+        for issue_id, body, at in await self.broadcasts.issues_since(since):
+            try:
+                issues.append((Issue.from_stored(body), at))
+            except ValidationError as error:
+                log.error(
+                    "published issue %s cannot be served: %d problem(s), first at %s",
+                    issue_id,
+                    error.error_count(),
+                    ".".join(str(part) for part in error.errors()[0]["loc"]),
+                )
+        return issues
 
     async def subscribers_by_locale(self) -> dict[str, int]:
         return await self.subscriptions.count_by_locale()

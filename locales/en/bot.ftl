@@ -24,8 +24,8 @@ menu-about = ℹ️ About us
 
 nav-back = ‹ Back
 nav-home = 🏠 Home
-nav-newer = « Newer
-nav-older = Older »
+nav-newer = ← Newer
+nav-older = Older →
 
 ## Topics
 
@@ -78,17 +78,18 @@ language-changed = The bot now speaks English.
 
 ## About us
 
+# What the organization says about itself. Write only what it states (for example, whether consultations are free, or whether it supports people in court): the bot repeats it word for word.
+-org-about =
+    Our digest brings news from the life of conscientious objectors in Russia and advice for conscripts. In this bot you can read its issues and ask a lawyer a question.
 about-text =
     <b>{ -org-name } ({ -org-short })</b>
 
-    We help conscientious objectors, conscripts, the mobilised and their families in Russia: we explain the law, advise on what to do and stand by people in court. Our lawyers answer questions for free and in confidence.
-
-    Every month we publish a digest of news and practical advice; you can read it in this bot.
+    { -org-about }
 
     <b>Support our work</b>
     Bank transfer in EUR:
     IBAN: <code>FI35 8146 9710 3001 03</code>
-    Organisation: Aseistakieltaytyjaliitto
+    Organization: Aseistakieltaytyjaliitto
     Bank: Danske Bank
     Purpose: donation to MCO
 
@@ -109,7 +110,7 @@ help-text =
     /ask — ask a lawyer a question
     /help — this help
     /language — change the language
-    /subscribe, /unsubscribe — the monthly digest
+    /subscribe, /unsubscribe — the digest subscription
     /privacy — what we store; /mydata — your data; /forget — delete it
 
     For your safety: don't write your name, address, unit number or other details that identify you. You can delete this chat at any time.
@@ -151,15 +152,18 @@ ask-preview =
     { $text }
 
     Send it to a lawyer? You can still add to it: just write another message.
-ask-preview-more = (and { $count } more characters)
+ask-preview-more = (and { $count ->
+        [one] { $count } more character
+       *[other] { $count } more characters
+    })
 ask-preview-attachment = 📎 Attached: { $kind }
 ask-received =
     ✅ <b>Received — question #{ $id }.</b>
 
-    A lawyer will answer here, usually within a few days. You will find the question under “My questions”.
+    A lawyer will answer here, in this chat. You will find the question under “My questions”.
 ask-already-sent = This question has already been sent as #{ $id }.
 ask-draft-gone = This draft is no longer active and was not sent to a lawyer.
-ask-cancelled = Cancelled. Nothing was sent.
+ask-cancelled = Canceled. Nothing was sent.
 ask-empty = The question is empty. Please write it first.
 ask-flood = You're sending messages very fast. Please wait a minute and try again.
 ask-text-please = I can't take this kind of message. Please write your question as text (you can attach a photo, document or voice message).
@@ -284,7 +288,7 @@ subscription-active =
 subscription-inactive =
     <b>Subscription</b>
 
-    Subscribe to get each new issue of the digest here, once a month. You can unsubscribe at any time with one tap.
+    Subscribe to get each new issue of the digest here. You can unsubscribe at any time with one tap.
 subscription-on = 🔔 Subscribe
 subscription-off = 🔕 Unsubscribe
 subscription-done = You are subscribed to the digest.
@@ -310,7 +314,7 @@ publish-preview = Preview ({ $language }):
 publish-ask = Send issue { $issue } to the subscribers? Recipients: { $total } (ru: { $ru }, en: { $en }).
 publish-confirm = ✅ Send
 publish-cancel = ✖️ Cancel
-publish-cancelled = Publishing of { $issue } cancelled.
+publish-cancelled = Publishing of { $issue } canceled.
 publish-started = 📤 Broadcast of { $issue } started: { $total } recipients.
 publish-again = Issue { $issue } has been broadcast before; nobody will get it twice.
 broadcast-status =
@@ -458,3 +462,4 @@ mod-stats-search = Search: { $searches } searches, { $found } with an answer fou
 mod-canned-unknown = There is no canned answer “{ $name }”. Available: { $names }
 publish-which = There is no issue “{ $name }”. Issue files: { $issues }. For example: /publish 2023-10
 command-note = A note for colleagues: /note text
+mod-card-not-ready = The card is still being posted. Press the button again in a couple of seconds.
