@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from bot import screens
-from bot.factory import App
-from tests.conftest import feed
-from tests.fake_telegram import (
+from bot.emulator import (
     FakeTelegram,
     callback,
     edited_private_message,
     group_message,
     private_message,
 )
+from bot.factory import App
+from tests.conftest import feed
 from tests.test_menus import MAIN_MENU, USER, click, data_of, fsm_screen
 
 STALE_RU = "Эта кнопка больше не действует. Показываю текущий экран."

@@ -15,10 +15,10 @@ import pytest
 import yaml
 
 from bot.config import Settings
+from bot.emulator import ApiCall, FakeTelegram, callback, group_message, private_message
 from bot.factory import App, open_app
 from bot.publish import publish
 from tests.conftest import MODERATOR_CHAT_ID, ROOT, TOKEN, feed, make_settings
-from tests.fake_telegram import ApiCall, FakeTelegram, callback, group_message, private_message
 from tests.test_menus import data_of
 
 ADMIN, MEMBER = 5001, 5002

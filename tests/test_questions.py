@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.emulator import ApiCall, FakeTelegram, callback, group_message, private_message
 from bot.factory import App, open_app
 from bot.services.questions import pseudonym
 from tests.conftest import MODERATOR_CHAT_ID, delivering, feed, settle
-from tests.fake_telegram import ApiCall, FakeTelegram, callback, group_message, private_message
 from tests.test_menus import data_of
 
 USER = 9001

@@ -13,10 +13,10 @@ from typing import Any
 
 import yaml
 
+from bot.emulator import ApiCall, FakeTelegram, callback, group_message, private_message
 from bot.factory import App, open_app
 from bot.services.questions import pseudonym
 from tests.conftest import MODERATOR_CHAT_ID, ROOT, delivering, feed, make_settings, settle
-from tests.fake_telegram import ApiCall, FakeTelegram, callback, group_message, private_message
 from tests.test_menus import buttons, data_of
 from tests.test_questions import (
     MOD_A,
