@@ -2,7 +2,7 @@
 
 Prints how fast tickets are stored durably (the Send updates through the real
 Dispatcher, batches of 100 at a time as the poller takes them), and how long the outbox
-takes to post every card to the moderators' group against a fake Bot API on 127.0.0.1
+takes to post every card to the moderators' group against the Bot API emulator
 that enforces a group's 20 messages/minute, scaled: the fake and the bot both run at
 20 x SCALE per minute. The bot paces the group (at most N posts in any minute) and
 shows the backlog in /queue; it does not merge questions, so that moderators can answer
@@ -23,9 +23,9 @@ from typing import Any
 from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import Update
 
-from bench.fake_api import LeanTelegram
 from bench.updates import MODERATORS, click, message
 from bot.config import Settings
+from bot.emulator import FakeTelegram
 from bot.factory import open_app
 from bot.services.questions import Draft
 from bot.states import AskQuestion
@@ -35,7 +35,8 @@ BATCH = 100
 
 
 async def main(users: int, scale: int) -> None:
-    fake = LeanTelegram(group_per_minute=20 * scale)
+    fake = FakeTelegram(record_calls=False)
+    fake.set_rate_limit(per_group_per_minute=20 * scale)
     await fake.start()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
@@ -70,10 +71,9 @@ async def main(users: int, scale: int) -> None:
             row = await app.db.fetch_one("SELECT count(*) FROM tickets")
             tickets = int(row[0]) if row else 0
             backlog = await app.outbox.ledger.pending("group")
-            async with asyncio.timeout(users / (20 * scale) * 60 * 3 + 60):
-                while fake.sent[MODERATORS] < tickets:
-                    fake.changed.clear()
-                    await fake.changed.wait()
+            await fake.wait_until(
+                lambda: fake.sent[MODERATORS] >= tickets, users / (20 * scale) * 60 * 3 + 60
+            )
             posted = time.perf_counter() - t0
             await asyncio.wait_for(app.outbox.settle(), 30)
             app.outbox.stop()
@@ -92,7 +92,7 @@ async def main(users: int, scale: int) -> None:
     print(
         f"last card posted after               {posted:.1f} s here = {real_minutes:.0f} min at Telegram's 20/min"
     )
-    print(f"429 from the fake                    {fake.rate_limited}")
+    print(f"429 from the emulator                {fake.rate_limited}")
     print(f"posted to the group                  {fake.sent[MODERATORS]}")
     print(f"duplicates                           {fake.sent[MODERATORS] - tickets}")
     print(f"lost (acknowledged, never posted)    {unposted[0] if unposted else '?'}")

@@ -1,11 +1,12 @@
-"""Fixtures: a fake Bot API on 127.0.0.1, settings pointing at it, the app built by the
+"""Fixtures: the Bot API emulator on 127.0.0.1, settings pointing at it, the app built by the
 same factory as `__main__`, and helpers to feed updates as a user would."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -13,14 +14,43 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
+from bot.emulator import DEFAULT_BOT_ID, FakeTelegram, Rejection, watch_rejections
 from bot.factory import App, open_app
-from tests.fake_telegram import DEFAULT_BOT_ID, FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
 MODERATOR_CHAT_ID = -1001234567890
 TOKEN = "4242:TEST-token-never-logged"
 
 _update_ids = itertools.count(1_000)
+
+# The guard against 400s Telegram would answer: a test fails when the emulator refused
+# one of the bot's requests by Telegram's rules ("message is not modified", "query is
+# too old", HTML it cannot parse...) and the test did not declare it with
+# `telegram.expect_rejection(...)`. EMULATOR_STRICT_400=0 turns it off for a look
+# around; EMULATOR_400_REPORT=<file> lists what trips it.
+STRICT_400 = os.environ.get("EMULATOR_STRICT_400", "1") == "1"
+REPORT_400 = os.environ.get("EMULATOR_400_REPORT")
+
+
+@pytest.fixture(autouse=True)
+def unexpected_400s(request: pytest.FixtureRequest) -> Iterator[list[Rejection]]:
+    seen: list[Rejection] = []
+    stop = watch_rejections(seen.append)
+    try:
+        yield seen
+    finally:
+        stop()
+    if request.node.get_closest_marker("refusals_expected"):
+        return
+    bad = [r for r in seen if r.status == 400 and not r.injected and not r.expected]
+    if bad and REPORT_400:
+        with open(REPORT_400, "a", encoding="utf-8") as report:
+            for rejection in bad:
+                report.write(f"{request.node.nodeid}\t{rejection.call.method}\t")
+                report.write(f"{rejection.description}\n")
+    if bad and STRICT_400:
+        lines = "\n".join(f"  {r}" for r in bad)
+        pytest.fail(f"the emulator refused requests as Telegram would:\n{lines}", pytrace=False)
 
 
 @pytest.fixture

@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot import screens
-from bot.factory import App
-from tests.conftest import feed
-from tests.fake_telegram import (
+from bot.emulator import (
     NOT_MODIFIED,
     FakeTelegram,
     callback,
@@ -15,6 +13,8 @@ from tests.fake_telegram import (
     group_message,
     private_message,
 )
+from bot.factory import App
+from tests.conftest import feed
 from tests.test_menus import MAIN_MENU, USER, click, data_of, fsm_screen
 from tests.test_questions import message_id_of
 
@@ -160,6 +160,7 @@ async def test_message_not_modified_from_telegram_is_harmless(
 async def test_uneditable_message_gets_the_screen_as_a_new_message(
     app: App, telegram: FakeTelegram
 ) -> None:
+    telegram.expect_rejection("message to edit not found")
     await feed(app, private_message(USER, "/start"))
     await click(app, telegram, "nav:topics", message_id=777)  # not a message the bot knows
     (edit,) = telegram.calls_of("editMessageText")

@@ -18,10 +18,10 @@ import yaml
 
 from bot.config import ContentSettings, Settings
 from bot.content import Issue, load_issue, load_topics
+from bot.emulator import ApiCall, FakeTelegram, callback, group_message, private_message
 from bot.factory import App, open_app
 from bot.publish import preview
 from tests.conftest import MODERATOR_CHAT_ID, ROOT, TOKEN, feed, make_settings
-from tests.fake_telegram import ApiCall, FakeTelegram, callback, group_message, private_message
 from tests.test_menus import data_of
 
 ADMIN, MEMBER = 5001, 5002

@@ -6,9 +6,9 @@ import asyncio
 
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 
+from bot.emulator import FakeTelegram, callback, private_message
 from bot.factory import App
 from tests.conftest import feed
-from tests.fake_telegram import FakeTelegram, callback, private_message
 from tests.test_questions import USER, ask, last_preview
 
 

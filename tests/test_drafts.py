@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.emulator import FakeTelegram, callback, group_message, private_message
 from bot.factory import App, open_app
 from tests.conftest import ROOT, feed, make_settings
-from tests.fake_telegram import FakeTelegram, callback, group_message, private_message
 from tests.test_broadcasts import ADMIN, content_with_new_issue, draft_of
 from tests.test_menus import buttons, data_of
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.emulator import FakeTelegram, callback, private_message
 from bot.factory import App
 from tests.conftest import feed
-from tests.fake_telegram import FakeTelegram, callback, private_message
 
 USER = 501
 

@@ -12,11 +12,11 @@ from aiogram.types import Update
 from aiogram.utils.backoff import BackoffConfig
 
 from bot.config import Settings
+from bot.emulator import FakeTelegram, callback, private_message
 from bot.factory import App, open_app
 from bot.polling import Poller
 from bot.runner import serve
 from tests.conftest import MODERATOR_CHAT_ID, make_settings
-from tests.fake_telegram import FakeTelegram, callback, private_message
 from tests.test_menus import MAIN_MENU, data_of
 
 USER = 777

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from bot.emulator import FakeTelegram, callback, group_message, private_message
 from bot.factory import App, open_app
 from tests.conftest import MODERATOR_CHAT_ID, delivering, feed, make_settings, settle
-from tests.fake_telegram import FakeTelegram, callback, group_message, private_message
 from tests.test_questions import (
     MOD_A,
     USER,

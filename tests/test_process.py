@@ -9,8 +9,8 @@ import signal
 import sys
 from pathlib import Path
 
+from bot.emulator import FakeTelegram, callback, private_message
 from tests.conftest import MODERATOR_CHAT_ID, ROOT, TOKEN
-from tests.fake_telegram import FakeTelegram, callback, private_message
 from tests.test_menus import MAIN_MENU, data_of
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.emulator import ApiCall, FakeTelegram, callback, group_message, private_message
 from bot.factory import App, open_app
 from tests.conftest import MODERATOR_CHAT_ID, delivering, feed, reader_of, settle
-from tests.fake_telegram import ApiCall, FakeTelegram, callback, group_message, private_message
 from tests.test_menus import data_of
 
 USER = 9001
@@ -251,6 +251,7 @@ async def test_two_moderators_take_the_same_ticket(live: App, telegram: FakeTele
     await send(live, await ask(live, telegram))
     card = await posted_card(telegram)
     card_id = message_id_of(telegram, card)
+    await settle(live)
 
     telegram.clear()
     await feed(

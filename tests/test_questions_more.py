@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from bot import emulator as emulated
+from bot.emulator import ApiCall, FakeTelegram, callback, group_message, private_message
 from bot.factory import App, open_app
 from tests.conftest import (
     MODERATOR_CHAT_ID,
@@ -23,7 +25,6 @@ from tests.conftest import (
     reader_of,
     settle,
 )
-from tests.fake_telegram import ApiCall, FakeTelegram, callback, group_message, private_message
 from tests.test_menus import buttons, data_of
 from tests.test_questions import (
     MOD_A,
@@ -562,29 +563,23 @@ async def test_files_of_a_question_keep_no_name_and_a_file_over_20_mb_is_refused
 ) -> None:
     key = await open_draft(live, telegram)
     await feed(live, private_message(USER, None, photo=photo("first"), caption="Повестка"))
-    named = {
-        "file_id": "BQAD-passport-doc",
-        "file_unique_id": "doc2",
-        "file_name": "Petrov_Petr_passport_4512.pdf",
-        "file_size": 52_000,
-    }
+    named = emulated.document("Petrov_Petr_passport_4512.pdf", size=52_000)
     await feed(live, private_message(USER, None, document=named))
-    huge = {"file_id": "BQAD-huge", "file_unique_id": "doc3", "file_name": "scan.pdf",
-            "file_size": 21 * 2**20}  # fmt: skip
+    huge = emulated.document("scan.pdf", size=21 * 2**20)
     telegram.clear()
     await feed(live, private_message(USER, None, document=huge))
     (note,) = to_user(telegram, "sendMessage") or [
         c for c in telegram.calls_of("editMessageText") if c.params.get("chat_id") == USER
     ]
     assert "больше 20 МБ" in note.params["text"]
-    assert [f["file_id"] for f in (await draft(live))["files"]] == ["AgAD-first-big", "BQAD-passport-doc"]
+    assert [f["file_id"] for f in (await draft(live))["files"]] == ["AgAD-first-big", named["file_id"]]
 
     telegram.clear()
     await send(live, key)
     document = await telegram.wait_for_call("sendDocument", chat_id=MODERATOR_CHAT_ID)
     await settle(live)
     # Downloaded and uploaded again under a neutral name: the original never travels.
-    assert telegram.calls_of("getFile")[0].params["file_id"] == "BQAD-passport-doc"
+    assert telegram.calls_of("getFile")[0].params["file_id"] == named["file_id"]
     assert document.files["document"].filename == "document-1-2.pdf"
     for call in telegram.calls:
         assert "Petrov" not in json.dumps(call.params, ensure_ascii=False), call

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from bot.emulator import FakeTelegram, private_message
 from bot.factory import App
 from tests.conftest import MODERATOR_CHAT_ID, make_settings
-from tests.fake_telegram import FakeTelegram, private_message
 from tests.test_polling import running
 from tests.test_questions import ask, posted_card, send
 

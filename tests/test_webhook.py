@@ -15,10 +15,10 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.emulator import FakeTelegram, private_message
 from bot.factory import App, open_app
 from bot.webhook import SECRET_HEADER, WebhookServer
 from tests.conftest import MODERATOR_CHAT_ID, TOKEN, make_settings
-from tests.fake_telegram import FakeTelegram, private_message
 from tests.test_startup import run_bot
 
 SECRET = "s3cret-token_for-webhook"

@@ -133,15 +133,18 @@ async def draft_message(
         return
     if Added.TOO_LONG in outcomes:
         await message.answer(l10n.text("ask-too-long", limit=MAX_QUESTION_CHARS))
-        if draft.is_empty:
-            await state.update_data(draft=draft.to_dict())
-            return
+    notes = _notes(l10n, outcomes)
+    if not notes and not {Added.TEXT, Added.FILE} & set(outcomes):
+        # Nothing was added: the preview shows the draft as it is (a redraw would be
+        # refused by Telegram as "not modified"); only the paste's state is kept.
+        await state.update_data(draft=draft.to_dict())
+        return
     await state.set_state(AskQuestion.preview)
     await state.update_data(draft=draft.to_dict(), album=message.media_group_id)
     if message.media_group_id is not None and draft.preview_id is not None:
         _refresh_later(dispatcher, bot, state, l10n, draft.key)
         return
-    await _show_preview(message.chat.id, bot, state, l10n, draft, _notes(l10n, outcomes))
+    await _show_preview(message.chat.id, bot, state, l10n, draft, notes)
 
 
 async def _show_preview(
