@@ -161,10 +161,14 @@ class Analyzer:
         self._stop_terms = {morphology.term(word) for word in self._stop}
         # Term of every content word seen ("" for a stopword); never a query's word.
         self.vocabulary: dict[str, str] = {}
+        # Words of the synonym file: a typo may be corrected to one ("загранпаспрот").
+        self.synonym_words: set[str] = set()
         phrases: dict[str, set[tuple[tuple[str, ...], str]]] = {}
         for group in config.synonyms:
             for phrase in group.words:
-                terms = tuple(self._terms(words_of(phrase), remember=True))
+                words = words_of(phrase)
+                self.synonym_words.update(words)
+                terms = tuple(self._terms(words, remember=True))
                 if terms:
                     phrases.setdefault(terms[0], set()).add((terms, "~" + group.name))
         # Longest phrase first, so "draft office" wins over "draft".
@@ -408,6 +412,9 @@ class SearchIndex:
             posted = self._postings.get(term)
             if posted is not None and len(word) >= self.tuning.min_typo_length - 1:
                 spread[word] = len(posted)
+        for word in self.analyzer.synonym_words:
+            if word not in spread and len(word) >= self.tuning.min_typo_length - 1:
+                spread[word] = 0
         by_initial: dict[str, list[str]] = {}
         for word, _ in spread.most_common():
             by_initial.setdefault(word[0], []).append(word)
