@@ -354,22 +354,29 @@ def measure_process(approach_index: int) -> dict[str, float]:
     }
 
 
-def import_time() -> float:
-    """Seconds to import bot.search in a fresh interpreter (after bot.content)."""
+def import_cost() -> tuple[float, float]:
+    """Seconds and MB of RSS that importing bot.search adds, in a fresh interpreter
+    that has already imported bot.content (pydantic, PyYAML)."""
     code = (
-        "import time, bot.content; t = time.perf_counter(); import bot.search; "
-        "print(time.perf_counter() - t)"
+        "import sys, time, bot.content; from pathlib import Path\n"
+        "def rss():\n"
+        "    for line in Path('/proc/self/status').read_text().splitlines():\n"
+        "        if line.startswith('VmRSS:'): return int(line.split()[1]) / 1024\n"
+        "r = rss(); t = time.perf_counter(); import bot.search\n"
+        "print(time.perf_counter() - t, rss() - r)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
-    return float(out.stdout)
+    seconds, megabytes = out.stdout.split()
+    return float(seconds), float(megabytes)
 
 
 def add_issue_ms(approach: Approach, big: Library) -> float | None:
-    searcher = approach.build(big)
-    if not isinstance(searcher, SearchIndex):
+    if not isinstance(approach, IndexApproach):
         return None
+    searcher = approach.build(big)
+    assert isinstance(searcher, SearchIndex)
     newest = big.issues[0]
     start = time.perf_counter()
     searcher.add_issue(newest.model_copy(update={"issue": "2099-01"}))
@@ -438,7 +445,8 @@ def main() -> None:
         f"English), {len(queries) - in_scope} out of scope; speed over all {len(texts)} "
         f"queries x {args.rounds}, at 5 and {articles} articles"
     )
-    print(f"import bot.search: {import_time() * 1000:.0f} ms")
+    seconds, megabytes = import_cost()
+    print(f"import bot.search (PyStemmer, rapidfuzz): {seconds * 1000:.0f} ms, {megabytes:.0f} MB")
     print()
     header = (
         f"{'approach':<52} {'hits@1':>7} {'hits@3':>7} {'OOS sugg':>8} "
