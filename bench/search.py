@@ -84,6 +84,8 @@ class Evaluation:
     suggested: int = 0
     misses: list[str] = field(default_factory=list)
     by_group: dict[str, list[int]] = field(default_factory=dict)
+    # Out-of-scope queries that got a suggestion, of how many, by tag.
+    oos_by_group: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def hits1_rate(self) -> float:
@@ -109,8 +111,11 @@ def evaluate(searcher: Searcher, queries: Sequence[EvalQuery]) -> Evaluation:
         short = " ".join(query.text.split())[:70]
         if not query.expect:
             result.out_of_scope += 1
+            result.suggested += bool(hits)
+            counts = result.oos_by_group.setdefault(",".join(query.tags) or "first", [0, 0])
+            counts[0] += bool(hits)
+            counts[1] += 1
             if hits:
-                result.suggested += 1
                 result.misses.append(f"out of scope, got {hits}: {short}")
             continue
         first = bool(hits) and hits[0] in query.expect
@@ -486,6 +491,12 @@ def main() -> None:
     for name, result in details[:2]:
         groups = ", ".join(
             f"{group} {good}/{total}" for group, (good, total) in sorted(result.by_group.items())
+        )
+        print(f"  {name.strip()}: {groups}")
+    print("out-of-scope queries that got a suggestion (first: written before tuning):")
+    for name, result in details[:2]:
+        groups = ", ".join(
+            f"{group} {bad}/{total}" for group, (bad, total) in sorted(result.oos_by_group.items())
         )
         print(f"  {name.strip()}: {groups}")
     if args.misses:

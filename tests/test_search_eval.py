@@ -62,11 +62,11 @@ def test_evaluation_set_is_as_large_and_mixed_as_promised(library: Library) -> N
 
 
 def test_evaluation_does_not_regress(index: SearchIndex) -> None:
-    # Reached when written: hits@1 95.9 %, hits@3 98.6 %, 0 of 21 out of scope suggested.
+    # Reached when written: hits@1 95.9 %, hits@3 98.6 %, 1 of 41 out of scope suggested.
     result = evaluate(index, load_eval(EVAL_PATH))
     assert result.hits1_rate >= 0.93, result.misses
     assert result.hits3_rate >= 0.97, result.misses
-    assert result.suggested_rate <= 0.05, result.misses
+    assert result.suggested_rate <= 0.06, result.misses
 
 
 # ---------------------------------------------------------------------- small content
