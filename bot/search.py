@@ -434,7 +434,7 @@ class SearchIndex:
         posted = len(self._postings.get(term, ()))
         return math.log(1 + (len(self._docs) - posted + 0.5) / (posted + 0.5))
 
-    def analyse(self, query: str) -> _Query:
+    def _analyse(self, query: str) -> _Query:
         """Terms of a query with their weights, and what stands for each word. Not kept."""
         tuning, analyzer = self.tuning, self.analyzer
         terms: list[str] = []
@@ -496,7 +496,7 @@ class SearchIndex:
         del locale
         if limit <= 0:
             return []
-        analysed = self.analyse(query)
+        analysed = self._analyse(query)
         tuning, docs = self.tuning, self._docs
         # Rounded, so that equal texts score equal and the order decides between them.
         ranked = sorted(
