@@ -139,8 +139,6 @@ class LemmaMorphology:
     """(b): Russian lemmas by pymorphy3, whose dictionary also tells a typo from a word
     the content lacks; English stems. Lost to (a): same quality, slower, bigger."""
 
-    name = "pymorphy3 lemmas"
-
     def __init__(self) -> None:
         import pymorphy3
 

@@ -117,9 +117,6 @@ def words_of(text: str) -> list[str]:
 class Morphology(Protocol):
     """Reduces a word to the form under which it is indexed."""
 
-    @property
-    def name(self) -> str: ...
-
     def term(self, word: str) -> str: ...
 
     def is_word(self, word: str) -> bool:
@@ -130,8 +127,6 @@ class Morphology(Protocol):
 class StemMorphology:
     """Snowball stems: Russian for Cyrillic words, English for the rest. No dictionary, so
     no word counts as known: a word the content lacks may be corrected as a typo."""
-
-    name = "Snowball stems"
 
     def __init__(self) -> None:
         self._russian = Stemmer.Stemmer("russian").stemWord
@@ -260,7 +255,6 @@ class Tuning:
     reweigh_drift: float = 0.2
 
 
-_FIELDS = ("title", "summary", "topics", "text")
 _NO_DATE = dt.date.min
 
 
