@@ -13,12 +13,12 @@ RUN groupadd --system bot && useradd --system --gid bot --home-dir /app --shell 
 COPY pyproject.toml README.md /src/
 COPY bot /src/bot
 COPY locales /src/locales
-COPY data/topics.yaml data/canned.yaml data/shipped-issues.yaml /src/data/
+COPY data/topics.yaml data/canned.yaml data/shipped-issues.yaml data/search.yaml /src/data/
 COPY data/digests /src/data/digests
 RUN pip install /src \
     && mkdir -p /app/content /app/data \
     && cp -r /src/data/topics.yaml /src/data/canned.yaml /src/data/shipped-issues.yaml \
-        /src/data/digests /app/content/ \
+        /src/data/search.yaml /src/data/digests /app/content/ \
     && cp -r /src/locales /app/locales \
     && rm -rf /src \
     && chown -R bot:bot /app/data /app/content

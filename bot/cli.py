@@ -16,6 +16,7 @@ from bot.config import (
 )
 from bot.content import ContentError, check_content
 from bot.i18n import check_locales
+from bot.search import load_search_config
 
 EXIT_CONFIG = 2
 
@@ -41,6 +42,10 @@ def check(content_dir: Path, locales_dir: Path) -> list[str]:
     lines, problems = check_content(content_dir)
     for line in lines:
         print(line)
+    try:
+        print(f"search: {len(load_search_config(content_dir).synonyms)} synonym groups")
+    except ContentError as error:
+        problems.extend(error.problems)
     problems.extend(check_locales(locales_dir, PACKAGE_DIR))
     return problems
 

@@ -400,3 +400,13 @@ def load_canned(content_dir: Path) -> dict[str, CannedAnswer]:
     except ValidationError as error:
         raise ContentError(_describe(path, error)) from None
     return {answer.name: answer for answer in answers}
+
+
+def load_files_library(content_dir: Path) -> Library:
+    """Topics and every issue FILE, drafts too: for tools that judge the content (the
+    search benchmark and its evaluation), never for what users are served."""
+    topics = load_topics(content_dir / "topics.yaml")
+    files = load_issue_files(content_dir, {topic.slug for topic in topics})
+    if files.problems:
+        raise ContentError(files.problems)
+    return Library(topics=topics, issues=list(files.issues.values()))
