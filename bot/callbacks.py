@@ -108,3 +108,17 @@ class PublishAction(CallbackData, prefix="pub"):
 
 class ForgetAction(CallbackData, prefix="fg"):
     action: str  # confirm | cancel
+
+
+class Suggested(CallbackData, prefix="sg"):
+    """An article the bot suggested (search results, a draft's preview): opens it as a
+    new message, so the results or the draft stay."""
+
+    issue: str
+    slug: str
+
+
+class SearchAsk(CallbackData, prefix="sq"):
+    """"Ask a lawyer" under search results: a draft that starts with what was typed."""
+
+    go: int = 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -242,7 +242,13 @@ class Library:
         # (serial, version) names this content exactly: screens are cached by it.
         self.serial = next(_LIBRARY_SERIALS)
         self.version = 0
+        self._listeners: list[Callable[[Issue], None]] = []
         self._reindex()
+
+    def on_issue(self, listener: Callable[[Issue], None]) -> None:
+        """Call `listener(issue)` for every issue added from now on (the search index
+        follows publishing this way, without a restart)."""
+        self._listeners.append(listener)
 
     def _reindex(self) -> None:
         self.version += 1
@@ -266,6 +272,9 @@ class Library:
         new = {issue.issue: issue for issue in issues}
         self.issues = [i for i in self.issues if i.issue not in new] + list(new.values())
         self._reindex()
+        for issue in new.values():
+            for listener in self._listeners:
+                listener(issue)
 
     def topic(self, slug: str) -> Topic | None:
         return self._topics.get(slug)

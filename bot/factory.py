@@ -30,6 +30,7 @@ from bot.content import (
 from bot.db import Database
 from bot.fsm_storage import SQLiteStorage
 from bot.handlers import create_root_router
+from bot.handlers.search import RecentQueries
 from bot.http import MultipartSession, RetryAfterMiddleware, StaleCallbackMiddleware
 from bot.i18n import Localizations
 from bot.intake import Intake
@@ -39,6 +40,7 @@ from bot.outbox.group_jobs import GroupJobs
 from bot.outbox.jobs import build_outbox
 from bot.outbox.machine import Outbox
 from bot.outbox.pacing import GroupPacer, GroupPacing
+from bot.search import SearchIndex, load_search_config
 from bot.services import Services, build_services
 from bot.services.broadcasts import BroadcastService
 from bot.services.privacy import PrivacyService
@@ -76,6 +78,7 @@ def create_dispatcher(
     canned: dict[str, CannedAnswer],
     broadcaster: Broadcaster,
     group_jobs: GroupJobs,
+    search: SearchIndex,
 ) -> Dispatcher:
     """Long-lived dependencies go in as workflow data, available to every handler."""
     dp = Dispatcher(
@@ -95,6 +98,9 @@ def create_dispatcher(
         privacy=services.privacy,
         counters=services.counters,
         group_jobs=group_jobs,
+        search=search,
+        # What a user last searched for, in memory only (for "Ask a lawyer").
+        recent=RecentQueries(),
     )
     # Bans first: nothing of a banned user reaches the rest (not even first contact),
     # except what lets them see and delete their data.
@@ -174,6 +180,7 @@ async def open_app(settings: Settings, *, session: BaseSession | None = None) ->
     that `check` would have refused."""
     library = Library(topics=load_topics(settings.content_dir / "topics.yaml"))
     canned = load_canned(settings.content_dir)
+    search_config = load_search_config(settings.content_dir)
     localizations = Localizations(settings.locales_dir, settings.default_locale)
     db = Database(settings.database_path)
     await db.connect()
@@ -195,6 +202,8 @@ async def open_app(settings: Settings, *, session: BaseSession | None = None) ->
             bot, services.ledger, services.questions, library, localizations, canned, settings
         )
         await serve_published(settings.content_dir, library, services.broadcasts)
+        search = SearchIndex.build(library, search_config)
+        library.on_issue(search.add_issue)  # a published issue is searchable at once
         broadcaster = Broadcaster(
             bot,
             services.broadcasts,
@@ -216,6 +225,7 @@ async def open_app(settings: Settings, *, session: BaseSession | None = None) ->
             canned=canned,
             broadcaster=broadcaster,
             group_jobs=group_jobs,
+            search=search,
         )
         intake = Intake(
             bot, dp, services.inbox, localizations,

@@ -27,12 +27,14 @@ from bot.callbacks import (
     MyTicket,
     Nav,
     Screen,
+    SearchAsk,
     SetLanguage,
     SubscriptionAction,
+    Suggested,
     TicketFeedback,
     TopicCard,
 )
-from bot.content import Article, ArticleRef, Issue, Library
+from bot.content import Article, ArticleRef, Issue, Library, Topic
 from bot.i18n import SUPPORTED_LOCALES, Html, L10n
 from bot.records import TicketMessageRecord, TicketRecord
 from bot.services.questions import Draft
@@ -119,7 +121,6 @@ def article_button(l10n: L10n, article: Article, data: CallbackData) -> InlineKe
     """Every button that opens an article shows its short `button` title (at most 32
     characters, so a phone shows it whole), never the cut-off headline."""
     return _button("📄 " + article.button.get(l10n.locale), data)
-
 
 
 def _back_home(l10n: L10n, back: CallbackData) -> list[InlineKeyboardButton]:
@@ -360,7 +361,7 @@ def ask_preview(
     if suggestions:
         parts.append(l10n.text("ask-preview-suggestions"))
         for ref in suggestions:
-            data = DigestArticle(issue=ref.issue.issue, slug=ref.article.slug)
+            data = Suggested(issue=ref.issue.issue, slug=ref.article.slug)
             kb.row(article_button(l10n, ref.article, data))
     kb.row(_button(l10n.text("ask-send"), DraftAction(action="send", key=draft.key)))
     kb.row(
@@ -503,3 +504,42 @@ def digest_article(l10n: L10n, library: Library, issue_id: str, slug: str) -> Vi
         _button(l10n.text("nav-home"), Nav(screen=Screen.HOME)),
     )
     return View(text, kb.as_markup(), ArticleView(issue=issue_id, slug=slug))
+
+
+# ---- search ------------------------------------------------------------------------------
+
+
+def search_results(
+    l10n: L10n, library: Library, articles: list[ArticleRef], topics: list[Topic]
+) -> View:
+    """What the digest offers for a question in the user's words, or, honestly, that it
+    offers nothing; either way a lawyer can be asked."""
+    locale = l10n.locale
+    kb = Keyboard()
+    if not articles and not topics:
+        text = l10n.text("search-nothing")
+    else:
+        lines = [l10n.text("search-results")]
+        for ref in articles:
+            lines.append(
+                l10n.text(
+                    "search-item",
+                    title=ref.article.title.get(locale),
+                    issue=ref.issue.title.get(locale),
+                )
+            )
+            kb.row(
+                article_button(
+                    l10n, ref.article, Suggested(issue=ref.issue.issue, slug=ref.article.slug)
+                )
+            )
+        for topic in topics:
+            label = f"{topic.emoji} {topic.name.get(locale)}".strip()
+            lines.append(l10n.text("search-topic", name=label))
+            kb.row(_button(label, TopicCard(slug=topic.slug)))
+        lines.append(l10n.text("search-not-it"))
+        text = "\n".join(lines)
+    kb.row(_button(l10n.text("search-ask"), SearchAsk()))
+    kb.row(_button(l10n.text("nav-home"), Nav(screen=Screen.HOME)))
+    # Restored after a stale click as the menu: the results are not kept anywhere.
+    return View(text, kb.as_markup(), Nav(screen=Screen.HOME))

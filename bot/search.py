@@ -39,7 +39,7 @@ from pydantic import (
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.content import ContentError, Issue, Library, Topic, _describe, _read_yaml
+from bot.content import ArticleRef, ContentError, Issue, Library, Topic, _describe, _read_yaml
 
 # ---------------------------------------------------------------------------- the file
 
@@ -510,3 +510,24 @@ class SearchIndex:
                 floor = max(floor, score * tuning.rel_cut)
             hits.append(SearchHit(doc.kind, doc.slug, doc.issue, score))
         return hits
+
+
+RESULTS = 3
+
+
+def find(
+    index: SearchIndex, library: Library, text: str, locale: str, limit: int = RESULTS
+) -> tuple[list[ArticleRef], list[Topic]]:
+    """The articles and topics that answer `text` (already newest first among equals)."""
+    articles: list[ArticleRef] = []
+    topics: list[Topic] = []
+    for hit in index.search(text, locale, limit):
+        if hit.kind == "article" and hit.issue is not None:
+            ref = library.article(hit.issue, hit.slug)
+            if ref is not None:
+                articles.append(ref)
+        else:
+            topic = library.topic(hit.slug)
+            if topic is not None:
+                topics.append(topic)
+    return articles, topics

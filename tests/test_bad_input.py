@@ -117,12 +117,14 @@ async def test_sticker_voice_and_text_in_a_menu(app: App, telegram: FakeTelegram
         await feed(app, private_message(USER, None, **extra))
         hint, screen = telegram.calls_of("sendMessage")
         assert hint.params["text"].startswith(
-            "Я понимаю только кнопки, поэтому это сообщение никому не передано."
+            "Такие сообщения я не разбираю, поэтому оно никому не передано."
         )
         assert data_of(screen.params["reply_markup"]) == MAIN_MENU
+    # Text in a menu is a question in the user's words: the bot looks in the digest.
     telegram.clear()
     await feed(app, private_message(USER, "можно ли отказаться от службы?"))
-    assert telegram.calls_of("sendMessage")[0].params["text"].startswith("Я понимаю только кнопки")
+    (answer,) = telegram.calls_of("sendMessage")
+    assert answer.params["text"].startswith("🔎")
 
 
 async def test_edited_message_gets_a_clear_answer(app: App, telegram: FakeTelegram) -> None:

@@ -70,7 +70,12 @@ async def send_button(telegram: FakeTelegram) -> str:
     markup: Any = next(c for c in calls if "dr:send:" in str(c.params.get("reply_markup"))).params[
         "reply_markup"
     ]
-    return str(markup["inline_keyboard"][0][0]["callback_data"])
+    return next(
+        str(b["callback_data"])
+        for row in markup["inline_keyboard"]
+        for b in row
+        if str(b.get("callback_data", "")).startswith("dr:send:")
+    )
 
 
 def delivered(telegram: FakeTelegram, method: str, chat_id: int, starts: str = "") -> list[ApiCall]:

@@ -167,7 +167,7 @@ async def test_dialog_state_and_language_survive_a_restart(
         await telegram.wait_for(lambda calls: len(telegram.calls_of("sendMessage")) == 2)
         hint, screen = telegram.calls_of("sendMessage")
         assert hint.params["text"].startswith(
-            "I only understand the buttons, so this message was not passed on"
+            "I can't read this kind of message, so it was not passed on to anyone."
         )
         assert screen.params["text"].startswith("⚖️ <b>Courts and appeals</b>")
         assert "tp:courts:0" not in data_of(screen.params["reply_markup"])

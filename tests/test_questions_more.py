@@ -495,8 +495,8 @@ async def test_photo_with_caption_is_the_attachment_and_follows_the_card(
     await feed(live, private_message(USER, None, photo=photo("refusal"), caption=caption))
     preview = only(to_user(telegram, "sendMessage"))
     assert preview.params["text"].startswith(f"<b>Ваш вопрос:</b>\n{caption}\n\n")
-    assert preview.params["text"].endswith("\n\n📎 Вложение: фото")
-    assert data_of(preview.params["reply_markup"])[0] == f"dr:send:{key}"
+    assert "\n\n📎 Вложение: фото" in preview.params["text"]
+    assert f"dr:send:{key}" in data_of(preview.params["reply_markup"])
     stored = await draft(live)
     assert [f["file_id"] for f in stored["files"]] == ["AgAD-refusal-big"]
     assert stored["text"] == caption

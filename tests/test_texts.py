@@ -77,8 +77,9 @@ def _russian_values(node: Any) -> list[str]:
 
 
 def _data_files() -> list[Path]:
+    """The content people read (search.yaml is a list of words people type, not prose)."""
     return [
-        *sorted((ROOT / "data").glob("*.yaml")),
+        *sorted(p for p in (ROOT / "data").glob("*.yaml") if p.name != "search.yaml"),
         *sorted((ROOT / "data" / "digests").glob("*.yaml")),
     ]
 

@@ -14,6 +14,7 @@ from bot.handlers import (
     moderation,
     privacy,
     publishing,
+    search,
     subscriptions,
     tickets,
 )
@@ -35,7 +36,8 @@ def create_root_router(moderator_chat_id: int) -> Router:
     #   in its states;
     # - privacy before ask: /forget and /privacy work in the middle of a draft;
     # - moderator commands are refused in private chats before the fallback;
-    # - fallback catches what nothing else took.
+    # - search takes the free text nothing else took (at the menu, on any screen that
+    #   takes no text); fallback catches the rest (stickers, voice, unknown commands).
     private.include_routers(
         menu.create_router(),
         tickets.create_router(),
@@ -43,6 +45,7 @@ def create_root_router(moderator_chat_id: int) -> Router:
         privacy.create_router(),
         ask.create_router(),
         desk.create_private_refusals(),
+        search.create_router(),
         fallback.create_router(),
     )
 

@@ -18,6 +18,8 @@ from bot.content import Library
 from bot.handlers.common import incoming_of, send_view, show_view
 from bot.handlers.fallback import LooksLikeCommand
 from bot.i18n import L10n
+from bot.search import SearchIndex, find
+from bot.services.desk import Counters
 from bot.services.questions import (
     MAX_ATTACHMENTS,
     MAX_QUESTION_CHARS,
@@ -52,16 +54,19 @@ def refusal_view(l10n: L10n, questions: QuestionService, refused: Refused) -> sc
 
 async def begin(
     user_id: int, topic: str | None, state: FSMContext, l10n: L10n, library: Library,
-    questions: QuestionService, text: str = "",
+    questions: QuestionService, text: str = "", *, suggested: bool = False,
 ) -> screens.View:  # fmt: skip
-    """Start a draft (optionally with a text already in it), or explain why the user
-    cannot ask now."""
+    """Start a draft (optionally with a text already in it, e.g. a search), or explain
+    why the user cannot ask now."""
     try:
         await questions.check_can_ask(user_id)
     except Refused as refused:
         return refusal_view(l10n, questions, refused)
     found = library.topic(topic) if topic else None
-    draft = Draft(key=secrets.token_hex(6), topic=found.slug if found else None, text=text)
+    draft = Draft(
+        key=secrets.token_hex(6), topic=found.slug if found else None, text=text,
+        suggested=suggested,
+    )  # fmt: skip
     await state.set_state(AskQuestion.preview if text else AskQuestion.writing)
     await state.set_data({"draft": draft.to_dict()})
     if text:
@@ -111,7 +116,7 @@ def _notes(l10n: L10n, outcomes: list[Added]) -> list[str]:
 
 async def draft_message(
     message: Message, state: FSMContext, l10n: L10n, questions: QuestionService,
-    bot: Bot, dispatcher: Dispatcher,
+    bot: Bot, dispatcher: Dispatcher, library: Library, search: SearchIndex,
 ) -> None:  # fmt: skip
     """Every message while writing: add it to the draft and update the one preview."""
     data = await state.get_data()
@@ -142,15 +147,21 @@ async def draft_message(
     await state.set_state(AskQuestion.preview)
     await state.update_data(draft=draft.to_dict(), album=message.media_group_id)
     if message.media_group_id is not None and draft.preview_id is not None:
-        _refresh_later(dispatcher, bot, state, l10n, draft.key)
+        _refresh_later(dispatcher, bot, state, l10n, draft.key, library, search)
         return
-    await _show_preview(message.chat.id, bot, state, l10n, draft, notes)
+    await _show_preview(message.chat.id, bot, state, l10n, draft, notes, library, search)
 
 
 async def _show_preview(
-    chat_id: int, bot: Bot, state: FSMContext, l10n: L10n, draft: Draft, notes: list[str]
-) -> None:
-    view = screens.ask_preview(l10n, draft, notes)
+    chat_id: int, bot: Bot, state: FSMContext, l10n: L10n, draft: Draft, notes: list[str],
+    library: Library, search: SearchIndex,
+) -> None:  # fmt: skip
+    # What the digest may already answer, before a lawyer's time is spent on it.
+    suggestions = find(search, library, draft.text, l10n.locale)[0] if draft.text else []
+    if suggestions and not draft.suggested:
+        draft.suggested = True
+        await state.update_data(draft=draft.to_dict())
+    view = screens.ask_preview(l10n, draft, notes, suggestions)
     if draft.preview_id is not None:
         try:
             await bot.edit_message_text(
@@ -171,8 +182,9 @@ _pending_refresh: dict[str, asyncio.TimerHandle] = {}
 
 
 def _refresh_later(
-    dispatcher: Dispatcher, bot: Bot, state: FSMContext, l10n: L10n, key: str
-) -> None:
+    dispatcher: Dispatcher, bot: Bot, state: FSMContext, l10n: L10n, key: str,
+    library: Library, search: SearchIndex,
+) -> None:  # fmt: skip
     """Redraw the preview once the album's items stop coming; under the user's event
     lock, so it cannot cross a Send pressed meanwhile."""
     loop = asyncio.get_running_loop()
@@ -187,14 +199,14 @@ def _refresh_later(
                 return  # sent or dropped meanwhile
             draft = Draft.from_dict(data["draft"])
             with contextlib.suppress(TelegramBadRequest):
-                await _show_preview(state.key.chat_id, bot, state, l10n, draft, [])
+                await _show_preview(state.key.chat_id, bot, state, l10n, draft, [], library, search)
 
     _pending_refresh[key] = loop.call_later(ALBUM_SETTLE, lambda: asyncio.ensure_future(refresh()))
 
 
 async def draft_action(
     callback: CallbackQuery, callback_data: DraftAction, state: FSMContext, l10n: L10n,
-    locale: str, library: Library, questions: QuestionService,
+    locale: str, library: Library, questions: QuestionService, counters: Counters,
 ) -> None:  # fmt: skip
     data = await state.get_data()
     draft = Draft.from_dict(data["draft"]) if "draft" in data else None
@@ -210,7 +222,8 @@ async def draft_action(
         return
     match callback_data.action:
         case "send":
-            await _send(callback, state, l10n, locale, questions, draft)
+            if await _send(callback, state, l10n, locale, questions, draft) and draft.suggested:
+                await counters.count("asked-after-suggestion")
         case "edit":
             fresh = Draft(key=draft.key, topic=draft.topic)
             await state.set_state(AskQuestion.writing)
@@ -230,22 +243,24 @@ async def draft_action(
 async def _send(
     callback: CallbackQuery, state: FSMContext, l10n: L10n, locale: str,
     questions: QuestionService, draft: Draft,
-) -> None:  # fmt: skip
+) -> bool:  # fmt: skip
+    """Send the draft; True if a new ticket was made."""
     if draft.is_empty:
         await callback.answer(l10n.text("ask-empty"), show_alert=True)
-        return
+        return False
     message_id = callback.message.message_id if callback.message is not None else None
     try:
         # Stored (with the job that posts it) BEFORE the user is told it was received.
-        ticket, _ = await questions.submit(callback.from_user.id, locale, draft, message_id)
+        ticket, created = await questions.submit(callback.from_user.id, locale, draft, message_id)
     except Refused as refused:
         await state.set_data({})
         await show_view(callback, state, refusal_view(l10n, questions, refused))
         await callback.answer()
-        return
+        return False
     await state.set_data({})
     await show_view(callback, state, screens.ask_received(l10n, ticket.id))
     await callback.answer()
+    return created
 
 
 async def cancel_command(message: Message, state: FSMContext, l10n: L10n) -> None:

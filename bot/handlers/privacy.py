@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 
 from bot.callbacks import ForgetAction
 from bot.config import Settings
+from bot.handlers.search import RecentQueries
 from bot.i18n import L10n
 from bot.services.privacy import PrivacyService
 from bot.services.questions import QuestionService
@@ -81,6 +82,7 @@ async def forget_button(
     state: FSMContext,
     l10n: L10n,
     privacy: PrivacyService,
+    recent: RecentQueries,
 ) -> None:
     message = callback.message if isinstance(callback.message, Message) else None
     # A second tap finds the question answered already: no edit Telegram would refuse.
@@ -91,6 +93,7 @@ async def forget_button(
         await callback.answer()
         return
     await privacy.forget(callback.from_user.id)
+    recent.forget(callback.from_user.id)
     if live and message is not None:
         await message.edit_text(l10n.text("forget-done"))
     await callback.answer()

@@ -114,6 +114,7 @@ class Draft:
     last_date: int = 0
     last_len: int = 0
     preview_id: int | None = None  # the one preview message, edited as the draft grows
+    suggested: bool = False  # the user was shown digest articles that may answer it
 
     @property
     def is_empty(self) -> bool:

@@ -103,14 +103,15 @@ about-text =
 help-text =
     <b>How to use the bot</b>
 
-    Use the buttons under the messages. 📚 Topics collects our answers by subject; ✍️ Ask a question sends your question to a lawyer.
+    Use the buttons under the messages. 📚 Topics collects our answers by subject; ✍️ Ask a question sends your question to a lawyer. You can also just type your question in your own words, and I will look for an answer in our digest.
 
     Commands:
     /start — main menu
+    /search — find an answer in the digest
     /ask — ask a lawyer a question
     /help — this help
     /language — change the language
-    /subscribe, /unsubscribe — the digest subscription
+    /subscribe, /unsubscribe — the digest
     /privacy — what we store; /mydata — your data; /forget — delete it
 
     For your safety: don't write your name, address, unit number or other details that identify you. You can delete this chat at any time.
@@ -121,7 +122,7 @@ help-text =
 stale-button = This button no longer works. Here is the current screen.
 deep-link-unknown = That link is out of date. Here is the main menu.
 unknown-command = I don't know that command. Try /start or /help.
-fallback-use-buttons = I only understand the buttons, so this message was not passed on to anyone. To ask a lawyer, tap “✍️ Ask a question”. Here is the current screen:
+fallback-use-buttons = I can't read this kind of message, so it was not passed on to anyone. Type your question as text and I will look for an answer in the digest, or tap “✍️ Ask a question”. Here is the current screen:
 edit-not-supported = Edits of messages you have already sent don't reach me — only the original text counts. If you wrote something about yourself by mistake, tap “✏️ Start over” (before the question is sent) or delete all your data with /forget.
 error-generic = Something went wrong on our side. Please try again.
 
@@ -463,3 +464,14 @@ mod-canned-unknown = There is no canned answer “{ $name }”. Available: { $na
 publish-which = There is no issue “{ $name }”. Issue files: { $issues }. For example: /publish 2023-10
 command-note = A note for colleagues: /note text
 mod-card-not-ready = The card is still being posted. Press the button again in a couple of seconds.
+
+## Search in the digest
+
+search-results = 🔎 <b>Here is what our digest says about it:</b>
+search-item = • <b>{ $title }</b> — <i>{ $issue }</i>
+search-topic = • Topic: { $name }
+search-not-it = {""}
+    Not what you need? Ask a lawyer: they will answer here, in this chat.
+search-nothing = 🔎 Sorry, our digest has no answer to this. Ask a lawyer: they will answer here, in this chat.
+search-ask = ✍️ Ask a lawyer
+search-prompt = Write what you are looking for after the command, for example: /search summons at work. Or just type your question in your own words.
