@@ -275,7 +275,29 @@ MIGRATIONS: tuple[str, ...] = (
     SELECT update_id, 0, processed_at, processed_at FROM processed_updates;
     DROP TABLE processed_updates;
 
-    ALTER TABLE outbox ADD COLUMN failed INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE outbox_v5 (
+        -- AUTOINCREMENT: a job deleted with its ticket (/forget) must not hand its id to
+        -- a new job, or the old job's last bookkeeping would land on the new one.
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        lane             TEXT    NOT NULL CHECK (lane IN ('group', 'user')),
+        kind             TEXT    NOT NULL,
+        ticket_id        INTEGER REFERENCES tickets (id) ON DELETE CASCADE,
+        payload          TEXT    NOT NULL DEFAULT '{}',
+        dedup_key        TEXT    UNIQUE,
+        step             INTEGER NOT NULL DEFAULT 0,
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  REAL    NOT NULL,
+        last_error       TEXT,
+        done_at          INTEGER,
+        failed           INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO outbox_v5 (id, lane, kind, ticket_id, payload, dedup_key, step, attempts,
+        next_attempt_at, last_error, done_at)
+    SELECT id, lane, kind, ticket_id, payload, dedup_key, step, attempts, next_attempt_at,
+        last_error, done_at FROM outbox;
+    DROP TABLE outbox;
+    ALTER TABLE outbox_v5 RENAME TO outbox;
+    CREATE INDEX outbox_due ON outbox (lane, next_attempt_at) WHERE done_at IS NULL;
     CREATE INDEX outbox_failed ON outbox (done_at) WHERE failed = 1;
 
     CREATE TABLE desk_state (

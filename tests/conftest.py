@@ -19,7 +19,7 @@ from bot.factory import App, open_app
 
 ROOT = Path(__file__).resolve().parent.parent
 MODERATOR_CHAT_ID = -1001234567890
-TOKEN = "4242:TEST-token-never-logged"
+TOKEN = "42:TEST-token-never-logged"  # the emulator's bot is id 42
 
 _update_ids = itertools.count(1_000)
 

@@ -184,7 +184,7 @@ async def test_no_user_text_id_or_name_in_logs_at_info(
             "Sergei",
             "sergei_secret",
             "обратитесь в суд",
-            "4242:TEST",
+            "TEST-token-never-logged",
         ):
             assert secret not in line, (secret, line)
 
