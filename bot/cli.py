@@ -39,6 +39,28 @@ def check(content_dir: Path, locales_dir: Path) -> list[str]:
     return problems
 
 
+def _sandbox(args: argparse.Namespace) -> int:
+    from bot.sandbox.runner import Options, run_sandbox
+
+    _setup_logging(args.log_level.upper())
+    options = Options(
+        host=args.host, port=args.port, data=args.data, reset=args.reset, forum=args.forum
+    )
+    try:
+        asyncio.run(run_sandbox(options, announce=lambda line: print(line, flush=True)))
+    except ContentError as error:
+        print("consult-bot: the content does not load:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    except OSError as error:
+        print(f"consult-bot sandbox: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="consult-bot", description=__doc__)
     parser.add_argument("--log-level", default="INFO")
@@ -50,7 +72,23 @@ def main(argv: list[str] | None = None) -> int:
     publish_parser = commands.add_parser("publish", help="add a digest issue and broadcast it")
     publish_parser.add_argument("file", type=Path)
     publish_parser.add_argument("--dry-run", action="store_true")
+    sandbox_parser = commands.add_parser(
+        "sandbox", help="the bot against a local Telegram emulator, in your browser"
+    )
+    sandbox_parser.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1 only")
+    sandbox_parser.add_argument("--port", type=int, default=8080)
+    sandbox_parser.add_argument(
+        "--data", type=Path, default=Path("sandbox-data"), help="its own folder (created)"
+    )
+    sandbox_parser.add_argument("--reset", action="store_true", help="start afresh")
+    sandbox_parser.add_argument(
+        "--forum", action="store_true", help="the moderators' group with one topic per ticket"
+    )
     args = parser.parse_args(argv)
+
+    if args.command == "sandbox":
+        # Needs no settings: the sandbox builds its own, and never reads the environment.
+        return _sandbox(args)
 
     if args.command == "check":
         problems = check(
