@@ -235,6 +235,11 @@ async def test_the_whole_loop_in_a_browser(browser: Browser, tmp_path: Path) -> 
         await page.locator("#user-pane").scroll_into_view_if_needed()
         await shot(page, "06-digest-received")
 
+        # What Telegram refused the bot on the way, as the page shows it (not asserted:
+        # the bot's known causes are being fixed; the 400 guard lists them in the suite).
+        refused = await page.locator(".notice").all_inner_texts()
+        print(f"\nrefusals shown: {refused}")
+
         # Another sandbox user, in English: their own chat.
         await user.locator("#user-select").select_option(label="Alex (en)")
         await user.get_by_role("button", name="Start").click()
