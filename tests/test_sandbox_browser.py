@@ -245,6 +245,12 @@ async def test_the_whole_loop_in_a_browser(browser: Browser, tmp_path: Path) -> 
         await user.get_by_role("button", name="Start").click()
         await expect(user.get_by_role("button", name="📚 Topics")).to_be_visible(timeout=WAIT)
 
+        # The page's own chrome in Russian too.
+        await page.locator("#lang-toggle").click()
+        await expect(user.locator("h2")).to_have_text("Личный чат пользователя")
+        await expect(group.locator("h2")).to_have_text("Группа модераторов")
+        await expect(page.locator(".banner .badge")).to_have_text("Песочница")
+
         # Usable at a phone's width.
         await page.set_viewport_size({"width": 390, "height": 844})
         await expect(user.locator("textarea")).to_be_visible()
