@@ -127,6 +127,11 @@ async def test_people_act_through_the_emulator(sandbox: Sandbox) -> None:
         else:
             status, body = await call(sandbox, "POST", path, data=payload)
         assert status == 400, (path, payload, body)
+    # The group's commands work for the sandbox's moderators (members of the fake group).
+    await call(
+        sandbox, "POST", "/api/send", data={"chat_id": GROUP_ID, "from_id": ANNA, "text": "/queue"}
+    )
+    await bot_said(emulator, GROUP_ID, "Открытых обращений: 0")
     # Another site in the same browser cannot act.
     status, _ = await call(
         sandbox,
