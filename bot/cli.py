@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.config import (
     PACKAGE_DIR,
+    ContentSettings,
     SettingsError,
     load_content_settings,
     load_settings,
@@ -50,6 +51,29 @@ def check(content_dir: Path, locales_dir: Path) -> list[str]:
     return problems
 
 
+def _sandbox(args: argparse.Namespace, paths: ContentSettings) -> int:
+    from bot.sandbox.runner import Options, run_sandbox
+
+    setup_logging(args.log_level.upper())
+    options = Options(
+        host=args.host, port=args.port, data=args.data, reset=args.reset, forum=args.forum,
+        content=paths.content_dir, locales=paths.locales_dir,
+    )  # fmt: skip
+    try:
+        asyncio.run(run_sandbox(options, announce=lambda line: print(line, flush=True)))
+    except ContentError as error:
+        print("consult-bot: the content does not load:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    except OSError as error:
+        print(f"consult-bot sandbox: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="consult-bot", description=__doc__)
     parser.add_argument("--log-level", default="INFO")
@@ -68,6 +92,18 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="show what would be sent, to how many; no token needed",
     )
+    sandbox_parser = commands.add_parser(
+        "sandbox", help="the bot against a local Telegram emulator, in your browser"
+    )
+    sandbox_parser.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1 only")
+    sandbox_parser.add_argument("--port", type=int, default=8080)
+    sandbox_parser.add_argument(
+        "--data", type=Path, default=Path("sandbox-data"), help="its own folder (created)"
+    )
+    sandbox_parser.add_argument("--reset", action="store_true", help="start afresh")
+    sandbox_parser.add_argument(
+        "--forum", action="store_true", help="the moderators' group with one topic per ticket"
+    )
     args = parser.parse_args(argv)
 
     # Every command takes its paths from the same settings as the bot (CONTENT_DIR,
@@ -78,6 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"consult-bot: {error}", file=sys.stderr)
         return EXIT_CONFIG
+
+    if args.command == "sandbox":
+        # Needs no settings (it makes its own token, chats and database), but serves the
+        # same content and texts as the bot would here.
+        return _sandbox(args, paths)
 
     if args.command == "check":
         problems = check(
@@ -117,6 +158,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _needs_token(args: argparse.Namespace) -> bool:
-    if args.command == "check":
+    if args.command in ("check", "sandbox"):
         return False
     return not (args.command == "publish" and args.dry_run)

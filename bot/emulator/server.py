@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import itertools
 import json
@@ -248,7 +249,8 @@ class Rejection:
 class Event:
     """A change in a chat, for whoever watches (the sandbox's page).
 
-    kind: message | edited | deleted | callback_answer | topic | chat_action."""
+    kind: message | edited | deleted | callback_answer | topic | chat_action | rejected
+    (a 4xx the emulator answered the bot)."""
 
     kind: str
     chat_id: int
@@ -632,6 +634,15 @@ class FakeTelegram:
         self.rejections.append(rejection)
         for watcher in list(_rejection_watchers):
             watcher(rejection)
+        chat = call.params.get("chat_id")
+        self._emit(
+            "rejected",
+            chat if isinstance(chat, int) else 0,
+            method=call.method,
+            status=error.status,
+            description=error.description,
+            injected=injected,
+        )
 
     # ----------------------------------------------------------------- events
 
@@ -799,6 +810,85 @@ class FakeTelegram:
         )
         self._next_message_id[chat_id] = max(self._next_message_id.get(chat_id, 1), message_id + 1)
 
+    # ----------------------------------------------------------------- persistence
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything the emulator holds, as JSON-ready data (file bytes not included:
+        `files.files` has them for whoever stores the snapshot)."""
+        return {
+            "version": 1,
+            "next_update_id": self._next_update_id,
+            "confirmed_offset": self.confirmed_offset,
+            "updates": self._updates,
+            "next_message_id": [[chat, n] for chat, n in self._next_message_id.items()],
+            "messages": [
+                {
+                    "chat_id": m.chat_id,
+                    "message_id": m.message_id,
+                    "sender_id": m.sender_id,
+                    "message": m.message,
+                    "content": None
+                    if m.content is None
+                    else {"text": m.content.text, "entities": list(m.content.entities)},
+                    "kind": m.kind,
+                    "markup": m.markup,
+                    "thread_id": m.thread_id,
+                }
+                for m in self._messages.values()
+            ],
+            "topics": [
+                {"chat_id": chat, **dataclasses.asdict(topic)}
+                for (chat, _), topic in self._topics.items()
+            ],
+            "users": list(self.users.values()),
+            "members": [
+                [chat, user, status, self.member_rights.get((chat, user), {})]
+                for (chat, user), status in self.chat_members.items()
+            ],
+            "chat_info": [[chat, info] for chat, info in self.chat_info.items()],
+            "blocked": sorted(self.blocked),
+            "files": [
+                {k: v for k, v in dataclasses.asdict(f).items() if k != "content"}
+                for f in self.files.files.values()
+            ],
+        }
+
+    def restore(self, state: dict[str, Any], content: Callable[[str], bytes | None]) -> None:
+        """Take back a snapshot; `content(file_id)` gives the bytes of each stored file."""
+        self._next_update_id = int(state["next_update_id"])
+        self.confirmed_offset = int(state["confirmed_offset"])
+        self._updates = list(state["updates"])
+        self._next_message_id = {int(chat): int(n) for chat, n in state["next_message_id"]}
+        self._messages = {}
+        for m in state["messages"]:
+            stored_content = m["content"]
+            self._messages[(m["chat_id"], m["message_id"])] = _Message(
+                m["chat_id"], m["message_id"], m["sender_id"], m["message"],
+                None if stored_content is None
+                else FormattedText(stored_content["text"], tuple(stored_content["entities"])),
+                m["kind"], m["markup"], m["thread_id"],
+            )  # fmt: skip
+        self._topics = {}
+        for t in state["topics"]:
+            fields = {k: v for k, v in t.items() if k != "chat_id"}
+            topic = _Topic(**fields)
+            self._topics[(t["chat_id"], topic.thread_id)] = topic
+        self.users = {int(u["id"]): u for u in state["users"]}
+        self.chat_members = {(int(c), int(u)): str(s) for c, u, s, _ in state["members"]}
+        self.member_rights = {(int(c), int(u)): dict(r) for c, u, _, r in state["members"]}
+        self.chat_info = {int(chat): dict(info) for chat, info in state["chat_info"]}
+        self.blocked = {int(chat) for chat in state["blocked"]}
+        for fields in state["files"]:
+            stored = StoredFile(**fields, content=content(str(fields["file_id"])))
+            self.files.files[stored.file_id] = stored
+        numbers = [
+            int(file_id.rsplit("-", 1)[1])
+            for file_id in self.files.files
+            if file_id.startswith(self.files.prefix) and file_id.rsplit("-", 1)[-1].isdigit()
+        ]
+        self.files.skip_to(max(numbers, default=0) + 1)
+        self._notify()
+
     # ----------------------------------------------------------------- the control side
 
     def history(self, chat_id: int) -> list[dict[str, Any]]:
@@ -871,6 +961,7 @@ class FakeTelegram:
         caption: str | None = None,
         reply_to_message_id: int | None = None,
         message_thread_id: int | None = None,
+        media_group_id: str | None = None,
         push: bool = True,
     ) -> dict[str, Any]:
         """A member (a moderator) writes in a group, optionally replying or in a topic."""
@@ -880,7 +971,7 @@ class FakeTelegram:
                 raise ValueError(f"no topic {message_thread_id} in chat {chat_id}")
         return self._incoming(
             chat_id, user_id, text, attachment, caption, reply_to_message_id,
-            message_thread_id, None, push,
+            message_thread_id, media_group_id, push,
         )  # fmt: skip
 
     def _incoming(

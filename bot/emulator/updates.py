@@ -158,6 +158,10 @@ class FileRegistry:
     def get(self, file_id: str) -> StoredFile | None:
         return self.files.get(file_id)
 
+    def skip_to(self, n: int) -> None:
+        """Number new files from `n` on (after files were restored)."""
+        self._counter = itertools.count(max(n, next(self._counter)))
+
 
 # Files of the module-level builders; every emulator looks here after its own files.
 BUILT_FILES = FileRegistry(prefix="B")
