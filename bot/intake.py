@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 FLOOD_WINDOW = 60.0
 MARK_RETRY_FOR = 30.0
+UNAVAILABLE_AFTER = 3  # failed attempts to record a batch before senders are told
 
 
 def sender_of(update: Update) -> int:
@@ -126,6 +127,7 @@ class Intake:
         self._unavailable_told: set[int] = set()
         self.handled = 0
         self.dropped = 0
+        self.retried = 0  # transient failures tried again (for tests and the health check)
 
     # ---- taking updates in -------------------------------------------------------------
 
@@ -208,6 +210,7 @@ class Intake:
                     return True
                 delay = min(self.retry_base * 2.0**attempt, self.retry_max)
                 attempt += 1
+                self.retried += 1
                 log.warning("update %s: %s; trying again in %.1f s", update.update_id,
                             why(error), delay)  # fmt: skip
                 with contextlib.suppress(Exception):
@@ -285,9 +288,13 @@ class Intake:
                 sender_of(update), update, self._l10n_of(update).text("error-not-taken")
             )
 
-    async def tell_unavailable(self, updates: Sequence[Update]) -> None:
-        """The inbox cannot be written (a full disk): the updates stay unconfirmed and
-        come again; each sender is told once per outage that we will get to it."""
+    async def tell_unavailable(self, updates: Sequence[Update], failures: int) -> None:
+        """The inbox cannot be written (a full disk, a long lock): the updates stay
+        unconfirmed and come again. Once it has failed a few times running (a lock held
+        for a moment is nobody's concern), each sender is told once per outage that we
+        will get to it."""
+        if failures < UNAVAILABLE_AFTER:
+            return
         for update in updates:
             sender = sender_of(update)
             if sender in self._unavailable_told:

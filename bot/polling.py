@@ -101,7 +101,7 @@ class Poller:
                 # failure is recognised by its id.
                 delay = next(store_backoff)
                 log.error("updates not recorded (%s); retry in %.1f s", why(error), delay)
-                await self.intake.tell_unavailable(updates)
+                await self.intake.tell_unavailable(updates, store_backoff.counter)
                 await self._pause(delay)
                 continue
             store_backoff.reset()

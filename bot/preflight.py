@@ -35,6 +35,10 @@ class StartupError(Exception):
     """A setting is wrong in a way only Telegram can tell; the message names it."""
 
 
+class StoppedWaiting(Exception):
+    """Asked to stop while the Bot API could not be reached yet: not a fault."""
+
+
 async def _patiently(what: str, call: object, backoff: Backoff, stopping: asyncio.Event) -> object:
     while True:
         try:
@@ -49,7 +53,7 @@ async def _patiently(what: str, call: object, backoff: Backoff, stopping: asynci
                 await asyncio.wait_for(stopping.wait(), timeout=delay)
             except TimeoutError:
                 continue
-            raise StartupError("stopped before the Bot API could be reached") from None
+            raise StoppedWaiting from None
 
 
 async def preflight(

@@ -23,7 +23,7 @@ from bot.handlers.desk import MODERATOR_COMMANDS
 from bot.i18n import SUPPORTED_LOCALES, Localizations
 from bot.lock import serving
 from bot.polling import Poller
-from bot.preflight import preflight
+from bot.preflight import StoppedWaiting, preflight
 from bot.services.jobs import Job
 from bot.webhook import WebhookServer
 
@@ -152,7 +152,10 @@ async def watch_desk(app: App) -> None:
 
 async def serve(app: App, poller: Poller) -> None:
     """Long polling until the poller is stopped."""
-    await prepare(app, poller.stopping)
+    try:
+        await prepare(app, poller.stopping)
+    except StoppedWaiting:
+        return
     async with services(app):
         log.info("polling started")
         try:
@@ -164,7 +167,10 @@ async def serve(app: App, poller: Poller) -> None:
 async def serve_webhook(app: App, stop: asyncio.Event) -> None:
     """The webhook server until `stop` is set."""
     server = WebhookServer(app, app.intake)
-    await prepare(app, stop)
+    try:
+        await prepare(app, stop)
+    except StoppedWaiting:
+        return
     await app.intake.resume()
     async with services(app):
         await server.start(app.settings.webhook_host, app.settings.webhook_port)

@@ -115,6 +115,7 @@ class WebhookServer:
         self.path = settings.webhook_listen_path
         self.guard = _Guard(MAX_CONNECTIONS, HEADER_TIMEOUT)
         self._runner: web.AppRunner | None = None
+        self._failures = 0  # updates in a row that could not be recorded
         self.port = 0
 
     def web_app(self) -> web.Application:
@@ -173,6 +174,9 @@ class WebhookServer:
             await self.intake.accept([update])
         except Exception as error:  # noqa: BLE001 - not recorded: Telegram sends it again
             log.error("update %s not recorded: %s", update.update_id, why(error))
-            await self.intake.tell_unavailable([update])
+            # Telegram retries on its own; a sender is told only if it goes on failing.
+            self._failures += 1
+            await self.intake.tell_unavailable([update], self._failures)
             return web.Response(status=500)
+        self._failures = 0
         return web.Response(status=200)

@@ -24,7 +24,9 @@ FAST = BackoffConfig(min_delay=0.01, max_delay=0.05, factor=1.5, jitter=0.0)
 
 
 @asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[tuple[App, Poller]]:
+async def running(
+    settings: Settings, backoff: BackoffConfig = FAST
+) -> AsyncIterator[tuple[App, Poller]]:
     """The bot as `python -m bot` runs it, in this event loop; stopped like SIGTERM."""
     async with open_app(settings) as app:
         poller = Poller(
@@ -32,7 +34,7 @@ async def running(settings: Settings) -> AsyncIterator[tuple[App, Poller]]:
             app.intake,
             timeout=1,
             allowed_updates=app.dp.resolve_used_update_types(),
-            backoff=FAST,
+            backoff=backoff,
         )
         task = asyncio.create_task(serve(app, poller))
         try:
