@@ -88,6 +88,9 @@ def stored_body(update: Update) -> str:
 class _Queued:
     update: Update
     received_at: float
+    # Taken again after a restart: the process before may have answered its button press
+    # already, and Telegram refuses a second answer, so none is made.
+    replayed: bool = False
 
 
 class Intake:
@@ -136,7 +139,7 @@ class Intake:
         pending = await self.inbox.pending()
         for entry in pending:
             update = Update.model_validate_json(entry.body, context={"bot": self.bot})
-            self._enqueue(entry.sender, update, entry.received_at)
+            self._enqueue(entry.sender, update, entry.received_at, replayed=True)
         if pending:
             log.info("resuming %d updates taken before the last stop", len(pending))
         return len(pending)
@@ -154,8 +157,10 @@ class Intake:
                 self._enqueue(sender, update, now)
         return len(fresh)
 
-    def _enqueue(self, sender: int, update: Update, received_at: float) -> None:
-        self._queues.setdefault(sender, deque()).append(_Queued(update, received_at))
+    def _enqueue(
+        self, sender: int, update: Update, received_at: float, *, replayed: bool = False
+    ) -> None:
+        self._queues.setdefault(sender, deque()).append(_Queued(update, received_at, replayed))
         self._idle.clear()
         if sender not in self._workers:
             self._workers[sender] = asyncio.create_task(self._work(sender))
@@ -180,7 +185,8 @@ class Intake:
         if self._over_limit(sender, update):
             await self._drop(sender, update)
             return
-        token = callback_deadline.set(item.received_at + CALLBACK_ANSWER_WINDOW)
+        deadline = 0.0 if item.replayed else item.received_at + CALLBACK_ANSWER_WINDOW
+        token = callback_deadline.set(deadline)
         try:
             done = await self._feed(update)
         finally:

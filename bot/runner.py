@@ -158,6 +158,7 @@ async def serve(app: App, poller: Poller) -> None:
         return
     async with services(app):
         log.info("polling started")
+        log.debug("updates asked for: %s", ", ".join(poller.allowed_updates or ["all"]))
         try:
             await poller.run()
         finally:

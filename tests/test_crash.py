@@ -10,8 +10,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from bot.emulator import ApiCall, FakeTelegram, callback, group_message, private_message
 from bot.factory import open_app
 from tests.conftest import MODERATOR_CHAT_ID, TOKEN, make_settings
@@ -19,20 +17,13 @@ from tests.conftest import MODERATOR_CHAT_ID, TOKEN, make_settings
 USER, MODERATOR = 3001, 3002
 
 
-@pytest.fixture(autouse=True)
-def quick_restart(telegram: FakeTelegram) -> None:
-    """These tests stand for a restart within seconds, while a tap is still answerable.
-    Starting two bot processes on a loaded 2-core machine can take longer than Telegram's
-    ~15 s window, which would make the outcome depend on the machine, not the bot. (Past
-    the window Telegram refuses the answer; the emulator's own tests cover that, and the
-    400 guard lists the tests where the bot answers a query late or twice.)"""
-    telegram.callback_query_timeout = 120.0
-
-
 class BotProcess:
     """`python -m bot` against the fake, killed or stopped like in production."""
 
-    def __init__(self, telegram: FakeTelegram, tmp_path: Path, **extra: str) -> None:
+    def __init__(
+        self, telegram: FakeTelegram, tmp_path: Path, *args: str, **extra: str
+    ) -> None:
+        self.args = args
         self.env = {
             **os.environ, "BOT_TOKEN": TOKEN, "MODERATOR_CHAT_ID": str(MODERATOR_CHAT_ID),
             "TELEGRAM_API_URL": telegram.url, "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
@@ -44,7 +35,7 @@ class BotProcess:
 
     async def start(self) -> None:
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=self.cwd, env=self.env,
+            sys.executable, "-m", "bot", *self.args, cwd=self.cwd, env=self.env,
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
 
@@ -53,12 +44,15 @@ class BotProcess:
         self.process.send_signal(signal.SIGKILL)
         await asyncio.wait_for(self.process.wait(), 10)
 
-    async def stop(self) -> None:
+    async def stop(self) -> str:
+        """SIGTERM, and what the process wrote to stderr."""
         assert self.process is not None
         if self.process.returncode is None:
             self.process.send_signal(signal.SIGTERM)
             _, stderr = await asyncio.wait_for(self.process.communicate(), 30)
             assert self.process.returncode == 0, stderr.decode()
+            return stderr.decode()
+        return ""
 
 
 async def send_button(telegram: FakeTelegram) -> str:

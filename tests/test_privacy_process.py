@@ -1,0 +1,105 @@
+"""The privacy promises checked on the real process: the files a SIGKILL leaves behind
+after /forget, and everything the bot prints at DEBUG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.emulator import FakeTelegram, callback, group_message, private_message
+from tests.conftest import MODERATOR_CHAT_ID
+from tests.test_crash import BotProcess, send_button
+from tests.test_forget import traces
+
+USER, MODERATOR = 3101, 3102
+NAME, USERNAME = "Ярополк", "yaropolk_secret_handle"
+QUESTION = "Сын Всеволод Карпов, часть 98765 под Псковом, ему пришла повестка"
+ANSWER = "Обжалуйте повестку в Псковском гарнизонном суде"
+DRAFT = "Ещё адрес: Псков, улица Мира, дом 3"
+
+
+def wait_text(telegram: FakeTelegram, chat_id: int, piece: str) -> object:
+    return telegram.wait_for(
+        lambda calls: any(
+            c.params.get("chat_id") == chat_id
+            and piece in str(c.params.get("text"))
+            and not c.failed
+            for c in calls
+        ),
+        timeout=20,
+    )
+
+
+async def a_whole_flow(telegram: FakeTelegram) -> None:
+    """/start, a question, an answer, a draft: everything that leaves traces."""
+    telegram.chat_members[(MODERATOR_CHAT_ID, MODERATOR)] = "member"
+    as_user = {"first_name": NAME, "username": USERNAME}
+    telegram.push_update(private_message(USER, "/start", **as_user))
+    telegram.push_update(private_message(USER, "/ask", **as_user))
+    telegram.push_update(private_message(USER, QUESTION, **as_user))
+    telegram.push_update(callback(USER, await send_button(telegram), callback_id="send"))
+    await wait_text(telegram, MODERATOR_CHAT_ID, "Карпов")
+    card = next(
+        c for c in telegram.calls_of("sendMessage")
+        if c.params.get("chat_id") == MODERATOR_CHAT_ID and "Карпов" in str(c.params.get("text"))
+    )  # fmt: skip
+    telegram.push_update(
+        group_message(
+            MODERATOR_CHAT_ID, MODERATOR, ANSWER,
+            reply_to_message_id=card.result["message_id"], first_name="Олеся",
+        )
+    )  # fmt: skip
+    await telegram.wait_for(lambda _: bool(telegram.calls_of("copyMessage")), timeout=20)
+    telegram.push_update(private_message(USER, "/ask", **as_user))
+    telegram.push_update(private_message(USER, DRAFT, **as_user))
+    await wait_text(telegram, USER, "Мира")
+
+
+async def test_nothing_of_a_forgotten_user_is_in_the_files_a_kill_leaves(
+    telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    bot = BotProcess(telegram, tmp_path)
+    await bot.start()
+    database = tmp_path / "bot.sqlite3"
+    try:
+        await a_whole_flow(telegram)
+        # Names and usernames are never stored, not even for a moment.
+        assert traces(database, NAME, USERNAME) == []
+        assert traces(database, QUESTION, ANSWER, DRAFT) != []
+        telegram.push_update(private_message(USER, "/forget"))
+        asked = await telegram.wait_for(
+            lambda calls: any("fg:confirm" in str(c.params.get("reply_markup")) for c in calls),
+            timeout=20,
+        )
+        confirm = next(c for c in asked if "fg:confirm" in str(c.params.get("reply_markup")))
+        telegram.push_update(
+            callback(
+                USER, "fg:confirm", message_id=confirm.result["message_id"],
+                reply_markup=confirm.params["reply_markup"], callback_id="forget",
+            )
+        )  # fmt: skip
+        await wait_text(telegram, USER, "мы удалили всё")
+        await bot.kill()  # no clean shutdown, no last checkpoint
+    finally:
+        await bot.stop()
+    assert traces(database, QUESTION, ANSWER, DRAFT, NAME, USERNAME) == []
+
+
+async def test_debug_logs_hold_no_text_id_name_or_token(
+    telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    bot = BotProcess(telegram, tmp_path, "--log-level", "DEBUG")
+    await bot.start()
+    try:
+        await a_whole_flow(telegram)
+        telegram.push_update(private_message(USER, "/search " + QUESTION))
+        await wait_text(telegram, USER, "🔎")
+        telegram.push_update(private_message(USER, "/frobnicate " + QUESTION))
+        await wait_text(telegram, USER, "Такой команды я не знаю")
+    finally:
+        logs = await bot.stop()
+    assert "DEBUG" in logs  # the level was really DEBUG
+    for secret in (
+        QUESTION[:20], "Карпов", ANSWER[:20], DRAFT[:15], NAME, USERNAME, "Олеся",
+        str(USER), str(MODERATOR), "TEST-token-never-logged",
+    ):  # fmt: skip
+        assert secret not in logs, secret
