@@ -17,8 +17,8 @@ ANSWER = "Обжалуйте повестку в Псковском гарниз
 DRAFT = "Ещё адрес: Псков, улица Мира, дом 3"
 
 
-def wait_text(telegram: FakeTelegram, chat_id: int, piece: str) -> object:
-    return telegram.wait_for(
+async def wait_text(telegram: FakeTelegram, chat_id: int, piece: str) -> None:
+    await telegram.wait_for(
         lambda calls: any(
             c.params.get("chat_id") == chat_id
             and piece in str(c.params.get("text"))
@@ -32,10 +32,9 @@ def wait_text(telegram: FakeTelegram, chat_id: int, piece: str) -> object:
 async def a_whole_flow(telegram: FakeTelegram) -> None:
     """/start, a question, an answer, a draft: everything that leaves traces."""
     telegram.chat_members[(MODERATOR_CHAT_ID, MODERATOR)] = "member"
-    as_user = {"first_name": NAME, "username": USERNAME}
-    telegram.push_update(private_message(USER, "/start", **as_user))
-    telegram.push_update(private_message(USER, "/ask", **as_user))
-    telegram.push_update(private_message(USER, QUESTION, **as_user))
+    telegram.push_update(private_message(USER, "/start", first_name=NAME, username=USERNAME))
+    telegram.push_update(private_message(USER, "/ask", first_name=NAME, username=USERNAME))
+    telegram.push_update(private_message(USER, QUESTION, first_name=NAME, username=USERNAME))
     telegram.push_update(callback(USER, await send_button(telegram), callback_id="send"))
     await wait_text(telegram, MODERATOR_CHAT_ID, "Карпов")
     card = next(
@@ -49,8 +48,8 @@ async def a_whole_flow(telegram: FakeTelegram) -> None:
         )
     )  # fmt: skip
     await telegram.wait_for(lambda _: bool(telegram.calls_of("copyMessage")), timeout=20)
-    telegram.push_update(private_message(USER, "/ask", **as_user))
-    telegram.push_update(private_message(USER, DRAFT, **as_user))
+    telegram.push_update(private_message(USER, "/ask", first_name=NAME, username=USERNAME))
+    telegram.push_update(private_message(USER, DRAFT, first_name=NAME, username=USERNAME))
     await wait_text(telegram, USER, "Мира")
 
 
