@@ -128,6 +128,7 @@ class Intake:
         self._flood: dict[int, deque[float]] = {}
         self._flood_told: dict[int, float] = {}
         self._unavailable_told: set[int] = set()
+        self._telling: set[asyncio.Future[None]] = set()
         self.handled = 0
         self.dropped = 0
         self.retried = 0  # transient failures tried again (for tests and the health check)
@@ -148,12 +149,21 @@ class Intake:
         """Record a batch durably, then hand its new updates to their senders' workers;
         how many were new. Raises if the inbox cannot be written: then nothing may be
         confirmed to Telegram."""
-        entries = [(u.update_id, sender_of(u), stored_body(u)) for u in updates]
+        # A flood is cut at the door, before any handler work: the rest is dropped unread.
+        over = [self._over_limit(sender_of(u), u) for u in updates]
+        entries = [
+            (u.update_id, sender_of(u), None if drop else stored_body(u))
+            for u, drop in zip(updates, over, strict=True)
+        ]
         fresh = await self.inbox.record(entries)
         self._unavailable_told.clear()  # the database works (again)
         now = self.clock()
-        for update, (update_id, sender, _) in zip(updates, entries, strict=True):
-            if update_id in fresh:
+        for update, (update_id, sender, body) in zip(updates, entries, strict=True):
+            if update_id not in fresh:
+                continue
+            if body is None:
+                self._dropped(sender, update)
+            else:
                 self._enqueue(sender, update, now)
         return len(fresh)
 
@@ -182,9 +192,6 @@ class Intake:
 
     async def _handle(self, sender: int, item: _Queued) -> None:
         update = item.update
-        if self._over_limit(sender, update):
-            await self._drop(sender, update)
-            return
         deadline = 0.0 if item.replayed else item.received_at + CALLBACK_ANSWER_WINDOW
         token = callback_deadline.set(deadline)
         try:
@@ -265,17 +272,22 @@ class Intake:
         code = getattr(user, "language_code", None)
         return self.localizations.get(locale_for_language_code(code))
 
-    async def _drop(self, sender: int, update: Update) -> None:
-        """Too many updates from one user: not read at all; told once a minute."""
+    def _dropped(self, sender: int, update: Update) -> None:
+        """Too many updates from one user: not read at all; told once a minute (in the
+        background: the poller must not wait for it)."""
         self.dropped += 1
-        await self._mark(update.update_id)
         now = self.clock()
         if now - self._flood_told.get(sender, 0.0) < FLOOD_WINDOW:
             if update.callback_query is not None:
-                await self._quietly(update.callback_query.answer())
+                self._background(update.callback_query.answer())
             return
         self._flood_told[sender] = now
-        await self._tell(sender, update, self._l10n_of(update).text("flood-dropped"))
+        self._background(self._tell(sender, update, self._l10n_of(update).text("flood-dropped")))
+
+    def _background(self, request: Any) -> None:
+        task = asyncio.ensure_future(self._quietly(request))
+        self._telling.add(task)
+        task.add_done_callback(self._telling.discard)
 
     async def _tell(self, sender: int, update: Update, text: str) -> None:
         if update.callback_query is not None:

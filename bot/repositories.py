@@ -112,17 +112,25 @@ class InboxRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def add(self, entries: Sequence[tuple[int, int, str]], now: float) -> list[int]:
+    async def add(self, entries: Sequence[tuple[int, int, str | None]], now: float) -> list[int]:
         """(update_id, sender, body) rows; the ids that were new (a redelivered update,
-        handled or not, is already there)."""
+        handled or not, is already there). A row without a body is one dropped unread
+        (a flood): it is recorded as handled, only so a redelivery is skipped."""
         if not entries:
             return []
-        marks = ",".join("(?, ?, ?, ?)" for _ in entries)
+        marks = ",".join("(?, ?, ?, ?, ?)" for _ in entries)
         params: list[Any] = []
         for update_id, sender, body in entries:
-            params += [update_id, sender, body, now]
+            dropped = body is None
+            params += [
+                update_id,
+                0 if dropped else sender,
+                body,
+                now,
+                int(now) if dropped else None,
+            ]
         rows = await self.db.write_returning(
-            f"INSERT INTO inbox (update_id, sender, body, received_at) VALUES {marks} "
+            f"INSERT INTO inbox (update_id, sender, body, received_at, handled_at) VALUES {marks} "
             "ON CONFLICT (update_id) DO NOTHING RETURNING update_id",
             params,
         )

@@ -20,7 +20,7 @@ class InboxService:
         self.inbox = inbox
         self.clock = clock
 
-    async def record(self, entries: Sequence[tuple[int, int, str]]) -> set[int]:
+    async def record(self, entries: Sequence[tuple[int, int, str | None]]) -> set[int]:
         """(update_id, sender, body) of a batch, in one transaction; the ids not seen
         before (update ids restart at random after a week of silence: membership, not
         "highest seen", decides)."""
