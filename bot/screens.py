@@ -220,6 +220,16 @@ def topic_card(l10n: L10n, library: Library, slug: str, page: int = 0) -> View |
     return View(text, kb.as_markup(), TopicCard(slug=slug, page=page))
 
 
+def _article_text(l10n: L10n, ref: ArticleRef) -> str:
+    locale = l10n.locale
+    return l10n.text(
+        "article-view",
+        title=ref.article.title.get(locale),
+        issue=ref.issue.title.get(locale),
+        text=ref.article.text.get(locale),
+    )
+
+
 @memoized
 def article(
     l10n: L10n, library: Library, issue_id: str, slug: str, origin: str = "", page: int = 0
@@ -227,13 +237,7 @@ def article(
     ref = library.article(issue_id, slug)
     if ref is None:
         return None
-    locale = l10n.locale
-    text = l10n.text(
-        "article-view",
-        title=ref.article.title.get(locale),
-        issue=ref.issue.title.get(locale),
-        text=ref.article.text.get(locale),
-    )
+    text = _article_text(l10n, ref)
     back: CallbackData
     if origin and library.topic(origin) is not None:
         back = TopicCard(slug=origin, page=page)
@@ -490,13 +494,7 @@ def digest_article(l10n: L10n, library: Library, issue_id: str, slug: str) -> Vi
     ref = library.article(issue_id, slug)
     if ref is None:
         return None
-    locale = l10n.locale
-    text = l10n.text(
-        "article-view",
-        title=ref.article.title.get(locale),
-        issue=ref.issue.title.get(locale),
-        text=ref.article.text.get(locale),
-    )
+    text = _article_text(l10n, ref)
     kb = Keyboard()
     kb.row(_button(l10n.text("topic-ask"), AskAbout(topic=ref.article.topics[0])))
     kb.row(

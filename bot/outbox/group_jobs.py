@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import BufferedInputFile, InputMediaPhoto, Message, ReplyParameters
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    Message,
+    ReplyParameters,
+)
 
 from bot.cards import card_hash, card_markup, card_text, split_text
 from bot.config import Settings
@@ -85,7 +91,7 @@ class GroupJobs:
             return None
         return ticket
 
-    async def render_card(self, ticket: TicketRecord) -> tuple[str, object]:
+    async def render_card(self, ticket: TicketRecord) -> tuple[str, InlineKeyboardMarkup]:
         messages = await self.ledger.messages(ticket.id)
         question = next((m for m in messages if m.direction == "question"), None)
         notes = [m for m in messages if m.direction == "note"]
@@ -98,18 +104,22 @@ class GroupJobs:
 
     async def restore_card(self, ticket: TicketRecord) -> None:
         """Put the card's own buttons back (after a confirmation was declined)."""
-        if ticket.card_message_id is None:
-            return
-        text, markup = await self.render_card(ticket)
+        if ticket.card_message_id is not None:
+            await self._draw_card(ticket, ticket.card_message_id, *await self.render_card(ticket))
+
+    async def _draw_card(
+        self, ticket: TicketRecord, message_id: int, text: str, markup: InlineKeyboardMarkup
+    ) -> None:
+        """Edit the card to show this, and remember what it shows."""
         try:
             await self.bot.edit_message_text(
-                text=text, chat_id=self.chat_id, message_id=ticket.card_message_id,
-                reply_markup=markup,  # type: ignore[arg-type]
-            )  # fmt: skip
+                text=text, chat_id=self.chat_id, message_id=message_id, reply_markup=markup
+            )
         except TelegramBadRequest as error:
             if not _already(error, "not modified", "message to edit not found"):
                 raise
-        await self.ledger.set_card_hash(ticket.id, card_hash(text, markup))  # type: ignore[arg-type]
+            log.info("a card was not edited: %s", error.message)
+        await self.ledger.set_card_hash(ticket.id, card_hash(text, markup))
 
     async def _ensure_thread(self, job: OutboxJob, ticket: TicketRecord) -> TicketRecord:
         """In forum mode every ticket has its own topic; (re)create it when missing."""
@@ -134,10 +144,9 @@ class GroupJobs:
             if piece.kind == "card":
                 text, markup = await self.render_card(ticket)
                 sent = await self.bot.send_message(
-                    self.chat_id, text, reply_markup=markup,  # type: ignore[arg-type]
-                    message_thread_id=thread,
-                )  # fmt: skip
-                piece.text = card_hash(text, markup)  # type: ignore[arg-type]
+                    self.chat_id, text, reply_markup=markup, message_thread_id=thread
+                )
+                piece.text = card_hash(text, markup)
                 return [sent]
             if piece.kind == "text":
                 assert piece.text is not None
@@ -232,20 +241,10 @@ class GroupJobs:
             await self.ledger.finish(job)
             return
         text, markup = await self.render_card(ticket)
-        drawn = card_hash(text, markup)  # type: ignore[arg-type]
-        if drawn == ticket.card_hash:
+        if card_hash(text, markup) == ticket.card_hash:
             await self.ledger.finish(job)  # nothing visible changed: no request at all
             return
-        try:
-            await self.bot.edit_message_text(
-                text=text, chat_id=self.chat_id, message_id=ticket.card_message_id,
-                reply_markup=markup,  # type: ignore[arg-type]
-            )  # fmt: skip
-        except TelegramBadRequest as error:
-            if not _already(error, "not modified", "message to edit not found"):
-                raise
-            log.info("a card was not edited: %s", error.message)
-        await self.ledger.set_card_hash(ticket.id, drawn)
+        await self._draw_card(ticket, ticket.card_message_id, text, markup)
         await self.ledger.finish(job)
 
     async def _topic(self, job: OutboxJob, close: bool) -> None:
