@@ -1217,8 +1217,10 @@ async def test_one_reminder_lists_what_waits_too_long_and_is_edited_in_place(
         await age_ticket(app, 4, 3600)  # taken an hour ago: not yet
 
         telegram.clear()
+        slots = len(app.pacer.sent)
         await remind(app)
         reminder = only(to_group(telegram))
+        assert len(app.pacer.sent) == slots + 1  # counted against the group's pace
         assert reminder.params["text"] == "\n".join(
             [
                 says["title"].format(count=2),
@@ -1236,8 +1238,10 @@ async def test_one_reminder_lists_what_waits_too_long_and_is_edited_in_place(
         # #3 now waits too long as well: the same message is edited, no new one.
         await age_ticket(app, 3, 3600)
         telegram.clear()
+        slots = len(app.pacer.sent)
         await remind(app)
         edit = only(telegram.calls_of("editMessageText"))
+        assert len(app.pacer.sent) == slots + 1
         assert (edit.params["chat_id"], edit.params["message_id"]) == (MODERATOR_CHAT_ID, reminder_id)
         assert edit.params["text"] == "\n".join(
             [
@@ -1251,11 +1255,13 @@ async def test_one_reminder_lists_what_waits_too_long_and_is_edited_in_place(
 
         # Nothing changed: no request at all, whether the watch or a queued reminder runs.
         telegram.clear()
+        slots = len(app.pacer.sent)
         await remind(app)
         await app.services.ledger.enqueue(Job.REMIND)
         app.outbox.wake("group")
         await settle(app)
         assert telegram.calls == []
+        assert len(app.pacer.sent) == slots
 
         # All answered: the same message says so.
         for card_id in cards[:3]:
@@ -1540,6 +1546,25 @@ async def test_group_locale_en_makes_cards_commands_and_errors_english(
         await feed(app, late)
         assert (await group_reply(telegram, late)).params["text"] == (
             "#1 is closed; the answer was not sent."
+        )
+        telegram.clear()
+        await feed(app, press(MOD_A, "mod:reopen:1", card_id, "reopen"))
+        assert answer_text(telegram, "reopen") == "#1 is open again."
+        card_now = await telegram.wait_for_call("editMessageText", message_id=card_id)
+        assert "↩️ Reopened after closing: once" in card_now.params["text"]
+        # A reply to a bot message that is no ticket's is told why, in English too.
+        telegram.clear()
+        queue = command("/queue")
+        await feed(app, queue)
+        listing = await group_reply(telegram, queue)
+        stray = group_message(
+            MODERATOR_CHAT_ID, MOD_A, "?", reply_to_message_id=message_id_of(telegram, listing)
+        )
+        # From the bot as its token names it (the emulator's own bot user is id 42).
+        stray["message"]["reply_to_message"]["from"]["id"] = app.bot.id
+        await feed(app, stray)
+        assert (await group_reply(telegram, stray)).params["text"].startswith(
+            "This bot message belongs to no ticket"
         )
 
 

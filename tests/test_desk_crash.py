@@ -36,6 +36,26 @@ def edits_of(telegram: FakeTelegram, method: str, chat_id: int, message: int) ->
     ]  # fmt: skip
 
 
+async def handled_so_far(telegram: FakeTelegram, chat_id: int, sender: int) -> None:
+    """Until the sender's updates so far are handled and recorded as handled: each
+    sender's updates are taken in order, so once a /queue or /help sent now is answered,
+    everything before it is done (the kill then hits only the outbox's work, which is
+    what these tests are about)."""
+    if chat_id == MODERATOR_CHAT_ID:
+        telegram.chat_members[(chat_id, sender)] = "member"  # commands are for members
+        probe = telegram.group_post(chat_id, sender, "/queue")
+    else:
+        probe = telegram.user_message(sender, "/help")
+    await telegram.wait_for(
+        lambda calls: any(
+            c.method == "sendMessage" and c.params.get("chat_id") == chat_id
+            and (c.result or {}).get("message_id", 0) > probe["message_id"]
+            for c in calls
+        ),
+        timeout=20,
+    )  # fmt: skip
+
+
 async def test_kill_while_a_correction_is_on_its_way(
     telegram: FakeTelegram, tmp_path: Path
 ) -> None:
@@ -64,6 +84,7 @@ async def test_kill_while_a_correction_is_on_its_way(
         telegram.hold_next("editMessageText", chat_id=USER)
         telegram.edit_post(MODERATOR_CHAT_ID, answer["message_id"], "Срок — 10 дней.")
         await telegram.wait_for(lambda _: bool(telegram.held), timeout=20)
+        await handled_so_far(telegram, MODERATOR_CHAT_ID, MODERATOR)
         await bot.kill()
     finally:
         await bot.stop()
@@ -105,6 +126,7 @@ async def test_kill_while_a_questions_album_is_on_its_way(
         telegram.hold_next("sendMediaGroup", chat_id=MODERATOR_CHAT_ID)
         telegram.push_update(callback(USER, send_data, callback_id="send"))
         await telegram.wait_for(lambda _: bool(telegram.held), timeout=20)
+        await handled_so_far(telegram, USER, USER)
         await bot.kill()
     finally:
         await bot.stop()
@@ -122,3 +144,54 @@ async def test_kill_while_a_questions_album_is_on_its_way(
     (card,) = delivered(telegram, "sendMessage", MODERATOR_CHAT_ID, "<b>#1</b>")
     assert album.params["reply_parameters"]["message_id"] == message_id(card)
     assert [c.error for c in telegram.held] == ["abandoned: the client went away while held"]
+
+
+async def test_kill_while_the_closing_notice_is_on_its_way(
+    telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    telegram.chat_members[(MODERATOR_CHAT_ID, MODERATOR)] = "member"
+    closed = "Юристы закрыли вопрос №1 без ответа."
+    bot = BotProcess(telegram, tmp_path)
+    await bot.start()
+    try:
+        telegram.push_update(private_message(USER, "/ask"))
+        telegram.push_update(private_message(USER, "Меня вызвали в военкомат, что делать?"))
+        telegram.push_update(callback(USER, await send_button(telegram), callback_id="send"))
+        await telegram.wait_for(
+            lambda _: len(delivered(telegram, "sendMessage", MODERATOR_CHAT_ID, "<b>#1</b>")) == 1,
+            timeout=20,
+        )
+        (card,) = delivered(telegram, "sendMessage", MODERATOR_CHAT_ID, "<b>#1</b>")
+        card_id = message_id(card)
+        # Close, then Yes on the card, as a moderator taps them.
+        close = telegram.press_button(MODERATOR, MODERATOR_CHAT_ID, card_id, "mod:close:1")
+        await telegram.wait_for_call("answerCallbackQuery", callback_query_id=close["id"], timeout=20)
+        assert edits_of(telegram, "editMessageReplyMarkup", MODERATOR_CHAT_ID, card_id)
+        # Killed with Yes in flight: its answer and the notice are both on their way.
+        telegram.hold_next("answerCallbackQuery")
+        telegram.hold_next("sendMessage", chat_id=USER)
+        telegram.press_button(MODERATOR, MODERATOR_CHAT_ID, card_id, "mod:close-yes:1")
+        await telegram.wait_for(lambda _: len(telegram.held) == 2, timeout=20)
+        await bot.kill()
+    finally:
+        await bot.stop()
+
+    await bot.start()
+    try:
+        await telegram.wait_for(
+            lambda _: len(delivered(telegram, "sendMessage", USER, closed)) == 1, timeout=20
+        )
+        await telegram.wait_for(
+            lambda _: any(
+                "Статус: 🔒 закрыто" in str(c.params.get("text"))
+                for c in edits_of(telegram, "editMessageText", MODERATOR_CHAT_ID, card_id)
+            ),
+            timeout=20,
+        )
+    finally:
+        await bot.stop()
+    assert len(delivered(telegram, "sendMessage", USER, closed)) == 1
+    assert [c.error for c in telegram.held] == ["abandoned: the client went away while held"] * 2
+    # The tap is taken again after the restart and answered then (once).
+    answers = [c for c in telegram.calls_of("answerCallbackQuery") if not c.failed]
+    assert len([c for c in answers if "закрыто" in str(c.params.get("text"))]) == 1
