@@ -42,7 +42,10 @@ class BotProcess:
     async def kill(self) -> None:
         assert self.process is not None
         self.process.send_signal(signal.SIGKILL)
-        await asyncio.wait_for(self.process.wait(), 10)
+        # communicate(), not wait(): it drains and closes the stderr pipe, so no transport
+        # is left to be collected after the loop closed (an "unraisable" warning, which
+        # the suite turns into an error of whichever test runs next).
+        await asyncio.wait_for(self.process.communicate(), 10)
 
     async def stop(self) -> str:
         """SIGTERM, and what the process wrote to stderr."""

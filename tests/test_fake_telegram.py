@@ -802,3 +802,41 @@ async def test_events_show_what_changes(fake: FakeTelegram, bot: Bot) -> None:
     ]
     assert events[2].data["message"]["text"] == "menu 2"
     assert events[4].data == {"query_id": "q", "text": "done", "show_alert": True, "url": None}
+
+
+async def test_members_edit_their_posts_and_users_delete_messages(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    card = await bot.send_message(GROUP, "card")
+    text = fake.group_post(GROUP, 7001, "Answer", reply_to_message_id=card.message_id)
+    picture = fake.upload("photo", b"\x89PNG-sample")
+    media = fake.group_post(GROUP, 7001, attachment=picture, caption="Sample")
+    taken = await bot.get_updates(timeout=0)  # the posts' own updates
+    offset = taken[-1].update_id + 1
+
+    bold = [{"type": "bold", "offset": 0, "length": 7}]
+    edited = fake.edit_post(GROUP, text["message_id"], "Answer, corrected", entities=bold)
+    assert (edited["text"], edited["entities"], "edit_date" in edited) == (
+        "Answer, corrected", bold, True,
+    )  # fmt: skip
+    recaptioned = fake.edit_post(GROUP, media["message_id"], "Sample, corrected")
+    assert recaptioned["caption"] == "Sample, corrected"
+    assert "text" not in recaptioned
+    updates = await bot.get_updates(offset=offset, timeout=0)
+    assert [u.edited_message.message_id for u in updates if u.edited_message] == [
+        text["message_id"], media["message_id"],
+    ]  # fmt: skip
+    # A copy carries the edited content.
+    copy = await bot.copy_message(USER, GROUP, text["message_id"])
+    assert fake.message(USER, copy.message_id)["text"] == "Answer, corrected"  # type: ignore[index]
+    with pytest.raises(ValueError, match="no message of a user"):
+        fake.edit_post(GROUP, card.message_id, "the bot's own")
+
+    # The user deletes the copy in their client: editing it is refused as Telegram does.
+    fake.delete_message(USER, copy.message_id)
+    assert fake.message(USER, copy.message_id) is None
+    with pytest.raises(TelegramBadRequest) as info:
+        await bot.edit_message_text("fixed", chat_id=USER, message_id=copy.message_id)
+    assert info.value.message == "Bad Request: message to edit not found"
+    with pytest.raises(ValueError, match="no message"):
+        fake.delete_message(USER, copy.message_id)

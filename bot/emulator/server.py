@@ -1051,6 +1051,47 @@ class FakeTelegram:
             self.push_update({"edited_message": message})
         return message
 
+    def edit_post(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        *,
+        entities: list[dict[str, Any]] | None = None,
+        push: bool = True,
+    ) -> dict[str, Any]:
+        """A user or a group member edits a message they sent: the text of a text
+        message, the caption of a media message, with the entities the client made
+        (bold, links...). The chat changes and an edited_message is queued."""
+        stored = self._messages.get((chat_id, message_id))
+        if stored is None or stored.sender_id == self.bot_id or stored.kind == "service":
+            raise ValueError(f"no message of a user with id {message_id} in chat {chat_id}")
+        if not text:
+            raise ValueError("an edit needs a text or a caption")
+        key, entities_key = (
+            ("text", "entities") if stored.kind == "text" else ("caption", "caption_entities")
+        )
+        message = {k: v for k, v in stored.message.items() if k not in {key, entities_key}}
+        message[key] = text
+        if entities:
+            message[entities_key] = entities
+        message["edit_date"] = _now()
+        stored.message = message
+        stored.content = FormattedText(text, tuple(entities or ()))
+        self._emit("edited", chat_id, message=message)
+        if push:
+            self.push_update({"edited_message": message})
+        return message
+
+    def delete_message(self, chat_id: int, message_id: int) -> None:
+        """Someone deletes a message in their client (a user may delete the bot's
+        messages in a private chat): the bot's later edits or copies of it are refused
+        as Telegram refuses them ("message to edit not found")."""
+        if (chat_id, message_id) not in self._messages:
+            raise ValueError(f"no message {message_id} in chat {chat_id}")
+        self._forget(chat_id, message_id)
+        self._notify()
+
     def press_button(
         self, user_id: int, chat_id: int, message_id: int, data: str
     ) -> dict[str, Any]:
