@@ -20,9 +20,8 @@ from bot.content import Issue, load_issue, load_topics
 from bot.db import Database
 from bot.factory import open_app
 from bot.i18n import SUPPORTED_LOCALES, Localizations
-from bot.repositories import SubscriptionRepository
 from bot.screens import digest_message
-from bot.services.subscriptions import SubscriptionService
+from bot.services import subscription_service
 
 BAR_WIDTH = 30
 ISSUE_ID = re.compile(r"\d{4}-\d{2}")
@@ -68,7 +67,7 @@ async def _subscriber_counts(database_path: Path) -> dict[str, int]:
     await db.connect()
     try:
         await db.migrate()  # as the bot would at start; nothing if it is up to date
-        return await SubscriptionService(db, SubscriptionRepository(db)).count_by_locale()
+        return await subscription_service(db).count_by_locale()
     finally:
         await db.close()
 

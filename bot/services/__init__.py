@@ -32,6 +32,11 @@ from bot.services.subscriptions import SubscriptionService
 from bot.services.users import UserService
 
 
+def subscription_service(db: Database) -> SubscriptionService:
+    """For the command line, which counts subscribers without building the bot."""
+    return SubscriptionService(db, SubscriptionRepository(db))
+
+
 @dataclass
 class Services:
     users: UserService
