@@ -119,6 +119,6 @@ class Suggested(CallbackData, prefix="sg"):
 
 
 class SearchAsk(CallbackData, prefix="sq"):
-    """"Ask a lawyer" under search results: a draft that starts with what was typed."""
+    """ "Ask a lawyer" under search results: a draft that starts with what was typed."""
 
     go: int = 1

@@ -213,6 +213,8 @@ MIGRATIONS: tuple[str, ...] = (
         source_chat_id     INTEGER,   -- the chat it was written in (user's or moderators')
         source_message_id  INTEGER,
         copy_message_id    INTEGER,   -- an answer's copy in the user's chat (corrections)
+        album              TEXT,      -- the media_group_id a follow-up's files came in
+        album_open         INTEGER NOT NULL DEFAULT 0,  -- its later items still join it
         UNIQUE (source_chat_id, source_message_id)
     );
     INSERT INTO ticket_messages_v5 (id, ticket_id, direction, kind, text, author, created_at)

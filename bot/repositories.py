@@ -447,6 +447,57 @@ class TicketRepository:
         attachments = await self._attachments([row[0]])
         return _message(row, tuple(attachments.get(row[0], ())))
 
+    async def open_album(self, ticket_id: int, album: str) -> int | None:
+        """The follow-up an album's earlier items went into, while it waits to be posted
+        (its post closes the album before it reads the files)."""
+        row = await self.db.fetch_one(
+            "SELECT id FROM ticket_messages WHERE ticket_id = ? AND album = ? "
+            "AND album_open = 1 ORDER BY id DESC LIMIT 1",
+            (ticket_id, album),
+        )
+        return None if row is None else int(row[0])
+
+    async def ticket_of_album(self, user_id: int, album: str) -> int | None:
+        """The ticket an album of this user's went to as a follow-up (its later items carry
+        neither the reply nor the state its first item came with)."""
+        row = await self.db.fetch_one(
+            "SELECT m.ticket_id FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id "
+            "WHERE m.album = ? AND t.user_id = ? AND t.purged_at IS NULL "
+            "ORDER BY m.id DESC LIMIT 1",
+            (album, user_id),
+        )
+        return None if row is None else int(row[0])
+
+    async def set_album(self, message_row_id: int, album: str) -> None:
+        await self.db.write(
+            "UPDATE ticket_messages SET album = ?, album_open = 1 WHERE id = ?",
+            (album, message_row_id),
+        )
+
+    async def close_album(self, message_row_id: int) -> None:
+        await self.db.write(
+            "UPDATE ticket_messages SET album_open = 0 WHERE id = ?", (message_row_id,)
+        )
+
+    async def add_to_album(
+        self, message_row_id: int, item: tuple[str, str, int | None, str], text: str | None
+    ) -> None:
+        """One more file (and caption) of an album that waits to be posted; the same file
+        again (a redelivered item) is not added twice."""
+        added = await self.db.write(
+            "INSERT INTO attachments (message_id, position, kind, file_id, file_size, extension) "
+            "SELECT ?, coalesce(max(position) + 1, 0), ?, ?, ?, ? FROM attachments "
+            "WHERE message_id = ? AND NOT EXISTS "
+            "(SELECT 1 FROM attachments WHERE message_id = ? AND file_id = ?)",
+            (message_row_id, *item, message_row_id, message_row_id, item[1]),
+        )
+        if added and text:
+            await self.db.write(
+                "UPDATE ticket_messages SET text = CASE WHEN text IS NULL OR text = '' THEN ? "
+                "ELSE text || char(10) || ? END WHERE id = ?",
+                (text, text, message_row_id),
+            )
+
     async def message_from(self, chat_id: int, message_id: int) -> TicketMessageRecord | None:
         row = await self.db.fetch_one(
             f"SELECT {MESSAGE_COLUMNS} FROM ticket_messages "
@@ -584,7 +635,7 @@ class OutboxRepository:
         payload: dict[str, Any],
         now: float,
         dedup_key: str | None = None,
-    ) -> int | None:
+    ) -> int | None:  # `now`: when it is due (later, to wait for the rest of an album)
         """Queue a job; None if a job with that dedup key exists already."""
         rows = list(
             await self.db.write_returning(

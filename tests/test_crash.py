@@ -20,9 +20,7 @@ USER, MODERATOR = 3001, 3002
 class BotProcess:
     """`python -m bot` against the fake, killed or stopped like in production."""
 
-    def __init__(
-        self, telegram: FakeTelegram, tmp_path: Path, *args: str, **extra: str
-    ) -> None:
+    def __init__(self, telegram: FakeTelegram, tmp_path: Path, *args: str, **extra: str) -> None:
         self.args = args
         self.env = {
             **os.environ, "BOT_TOKEN": TOKEN, "MODERATOR_CHAT_ID": str(MODERATOR_CHAT_ID),

@@ -161,14 +161,14 @@ def live_sends(telegram: FakeTelegram, user: int) -> list[ApiCall]:
 
 def user_edits(telegram: FakeTelegram, user: int, message_id: int) -> list[ApiCall]:
     return [
-        c for c in to_user(telegram, "editMessageText", user) if c.params["message_id"] == message_id
+        c
+        for c in to_user(telegram, "editMessageText", user)
+        if c.params["message_id"] == message_id
     ]
 
 
 async def press_send(app: App, user: int, key: str, preview_id: int, locale: str) -> None:
-    await feed(
-        app, callback(user, f"dr:send:{key}", message_id=preview_id, language_code=locale)
-    )
+    await feed(app, callback(user, f"dr:send:{key}", message_id=preview_id, language_code=locale))
 
 
 def file_names(call: ApiCall) -> list[str]:
@@ -234,7 +234,9 @@ async def test_a_question_with_an_album_of_photos_reaches_the_group_as_one_album
     await feed(live, updates[0])
     preview = await preview_of(telegram, user)
     preview_id = message_id_of(telegram, preview)
-    assert preview.params["text"].startswith(f"{text(locale, 'preview')}\n{text(locale, 'caption')}")
+    assert preview.params["text"].startswith(
+        f"{text(locale, 'preview')}\n{text(locale, 'caption')}"
+    )
     # The rest come one by one, in later updates (another polling batch): no message each.
     for update in updates[1:3]:
         await feed(live, update)
@@ -332,14 +334,6 @@ async def test_more_than_ten_files_the_rest_is_refused_and_the_user_told(
     assert telegram.calls_of("getFile") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: files over 10 that come as a second album (a client sends 12 photos as albums "
-        "of 10 and 2) are dropped silently: the preview redraw drops the 'up to 10 files' "
-        "note, and that redraw is an edit Telegram refuses (400 message is not modified)"
-    ),
-)
 @by_locale
 async def test_more_than_ten_photos_in_two_albums_the_user_is_told(
     live: App, telegram: FakeTelegram, locale: str
@@ -369,13 +363,6 @@ async def answered(app: App, telegram: FakeTelegram, locale: str) -> tuple[int, 
     return user, card_id, (await user_message_ids(app))[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: a follow-up album is posted file by file (one sendPhoto per item, each with its "
-        "own 'Follow-up to #1' caption, and one 'Added' reply per item), not as one album"
-    ),
-)
 @by_locale
 async def test_a_follow_up_album_reaches_the_group_as_one_album(
     live: App, telegram: FakeTelegram, locale: str
@@ -423,21 +410,13 @@ async def test_a_follow_up_document_travels_under_a_neutral_name(
     assert only(telegram.calls_of("getFile")).params["file_id"] == named["file_id"]
     assert file_names(sent) == ["document-1-1.pdf"]
     assert sent.params["reply_parameters"]["message_id"] == card_id
-    note = only(to_group(telegram))  # the text first, the file under it
-    assert note.params["text"] == f"{FOLLOW_UP.format(id=1)}\n{text(locale, 'more')}"
-    assert note.at < sent.at
+    # the words travel as the file's caption: one message, nothing to match up
+    assert sent.params["caption"] == f"{FOLLOW_UP.format(id=1)}\n{text(locale, 'more')}"
+    assert to_group(telegram) == []
     no_call_mentions(telegram, "Ivanov")
     assert await attachments_of_follow_ups(live) == [named["file_id"]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: after '➕ Add to the question' only the first document of an album is added; "
-        "the second gets 'I can't read this kind of message, so it was not passed on' and "
-        "the main menu"
-    ),
-)
 @by_locale
 async def test_documents_added_with_the_add_button_arrive_as_one_album(
     live: App, telegram: FakeTelegram, locale: str
@@ -566,7 +545,9 @@ async def test_closed_without_an_answer_the_user_is_told_and_a_follow_up_reopens
     ack = only(to_user(telegram, "sendMessage", user))
     assert ack.params["text"] == text(locale, "reopened", id=1)
     post = await telegram.wait_for_call(
-        "sendMessage", chat_id=MODERATOR_CHAT_ID, text=f"{FOLLOW_UP.format(id=1)}\n{text(locale, 'more')}"
+        "sendMessage",
+        chat_id=MODERATOR_CHAT_ID,
+        text=f"{FOLLOW_UP.format(id=1)}\n{text(locale, 'more')}",
     )
     assert post.params["reply_parameters"]["message_id"] == card_id
     card = await telegram.wait_for_call(
@@ -668,14 +649,6 @@ async def test_every_message_of_a_draft_edits_the_one_preview(
     assert (await draft(app, user))["preview_id"] == preview_id
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: a text sent right after an album is shown at once, then the album's delayed "
-        "redraw repeats the same preview: an edit Telegram refuses (400 message is not "
-        "modified)"
-    ),
-)
 @by_locale
 async def test_a_text_right_after_an_album_updates_the_preview_without_a_refused_edit(
     live: App, telegram: FakeTelegram, locale: str
@@ -876,7 +849,10 @@ async def test_when_the_copy_cannot_be_edited_the_correction_is_sent_again(
     notice = only(to_user(telegram, "sendMessage", user))
     assert notice.params["text"] == text(locale, "corrected", id=1)
     assert notice.at < copy.at
-    assert (copy.params["from_chat_id"], copy.params["message_id"]) == (MODERATOR_CHAT_ID, answer_id)
+    assert (copy.params["from_chat_id"], copy.params["message_id"]) == (
+        MODERATOR_CHAT_ID,
+        answer_id,
+    )
     new_copy = message_id_of(telegram, copy)
     assert telegram.message(user, new_copy)["text"] == corrected  # type: ignore[index]
     assert await stored_answer(live) == (corrected, new_copy)
@@ -978,9 +954,7 @@ CARD_BUTTONS_RU = {
 
 
 def card_buttons(ticket_id: int, *names: str) -> list[tuple[str, str]]:
-    return [
-        (CARD_BUTTONS_RU[n][0], f"mod:{CARD_BUTTONS_RU[n][1]}:{ticket_id}") for n in names
-    ]
+    return [(CARD_BUTTONS_RU[n][0], f"mod:{CARD_BUTTONS_RU[n][1]}:{ticket_id}") for n in names]
 
 
 def confirm_buttons(ticket_id: int, question: str, action: str) -> list[tuple[str, str]]:
@@ -1140,14 +1114,6 @@ async def test_a_button_of_another_ticket_or_a_forged_one_acts_on_nothing(
     assert [c for c in telegram.calls if c.method.startswith(("edit", "send", "close"))] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: a second tap on Close (a double tap) repeats editMessageReplyMarkup with the same "
-        "confirmation; Telegram refuses it (400 message is not modified), the handler does not "
-        "catch it and the moderator gets the alert 'Что-то пошло не так на нашей стороне'"
-    ),
-)
 async def test_a_double_tap_on_close_shows_the_confirmation_once(
     live: App, telegram: FakeTelegram
 ) -> None:
@@ -1158,23 +1124,21 @@ async def test_a_double_tap_on_close_shows_the_confirmation_once(
     await feed(live, press(MOD_A, "mod:close:1", card_id, "tap1"))
     await feed(live, press(MOD_A, "mod:close:1", card_id, "tap2"))
     assert telegram.unexpected_rejections() == []
-    assert "text" not in only(
-        [c for c in telegram.calls_of("answerCallbackQuery") if c.params["callback_query_id"] == "tap2"]
-    ).params
+    assert (
+        "text"
+        not in only(
+            [
+                c
+                for c in telegram.calls_of("answerCallbackQuery")
+                if c.params["callback_query_id"] == "tap2"
+            ]
+        ).params
+    )
     assert len(card_edits(telegram, card_id)) == 1
     assert await state_of(live) == "new"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: a second tap on No (a double tap) redraws the card again with the same text and "
-        "buttons: an edit Telegram refuses (400 message is not modified)"
-    ),
-)
-async def test_a_double_tap_on_no_restores_the_card_once(
-    live: App, telegram: FakeTelegram
-) -> None:
+async def test_a_double_tap_on_no_restores_the_card_once(live: App, telegram: FakeTelegram) -> None:
     moderator(telegram, MOD_A)
     card_id = await new_ticket(live, telegram)
     await feed(live, press(MOD_A, "mod:close:1", card_id))
@@ -1269,7 +1233,10 @@ async def test_one_reminder_lists_what_waits_too_long_and_is_edited_in_place(
         await remind(app)
         edit = only(telegram.calls_of("editMessageText"))
         assert len(app.pacer.sent) == slots + 1
-        assert (edit.params["chat_id"], edit.params["message_id"]) == (MODERATOR_CHAT_ID, reminder_id)
+        assert (edit.params["chat_id"], edit.params["message_id"]) == (
+            MODERATOR_CHAT_ID,
+            reminder_id,
+        )
         assert edit.params["text"] == "\n".join(
             [
                 says["title"].format(count=3),
@@ -1415,7 +1382,9 @@ REPLY_HINT = (
     "(тоже ответом)</i>"
 )
 NOTE = "он из части 12345 — не упоминать <в ответе>"
-NOTE_ON_CARD = "📝 Заметки для коллег (1):\n• Anna: он из части 12345 — не упоминать &lt;в ответе&gt;"
+NOTE_ON_CARD = (
+    "📝 Заметки для коллег (1):\n• Anna: он из части 12345 — не упоминать &lt;в ответе&gt;"
+)
 NOTE_IN_HISTORY = "<b>Заметка (Anna):</b> он из части 12345 — не упоминать &lt;в ответе&gt;"
 
 
@@ -1589,8 +1558,10 @@ async def test_group_locale_en_makes_cards_commands_and_errors_english(
         # From the bot as its token names it (the emulator's own bot user is id 42).
         stray["message"]["reply_to_message"]["from"]["id"] = app.bot.id
         await feed(app, stray)
-        assert (await group_reply(telegram, stray)).params["text"].startswith(
-            "This bot message belongs to no ticket"
+        assert (
+            (await group_reply(telegram, stray))
+            .params["text"]
+            .startswith("This bot message belongs to no ticket")
         )
 
 
@@ -1650,7 +1621,9 @@ async def test_publish_from_the_command_line_shows_its_progress_in_the_group(
     status = only(to_group(telegram))
     status_id = message_id_of(telegram, status)
     assert status.params["text"].startswith((BROADCAST_GOING[group_locale], "✅"))
-    edits = [c for c in to_group(telegram, "editMessageText") if c.params["message_id"] == status_id]
+    edits = [
+        c for c in to_group(telegram, "editMessageText") if c.params["message_id"] == status_id
+    ]
     texts = [status.params["text"], *(c.params["text"] for c in edits)]
     assert texts[-1] == BROADCAST_DONE[group_locale]
     assert all(t.startswith(BROADCAST_GOING[group_locale]) for t in texts[:-1])

@@ -118,8 +118,7 @@ async def test_kill_while_a_questions_album_is_on_its_way(
         send_data = await send_button(telegram)
         await telegram.wait_for(
             lambda calls: any(
-                c.method == "editMessageText" and "×3" in str(c.params.get("text"))
-                for c in calls
+                c.method == "editMessageText" and "×3" in str(c.params.get("text")) for c in calls
             ),
             timeout=20,
         )
@@ -165,7 +164,9 @@ async def test_kill_while_the_closing_notice_is_on_its_way(
         card_id = message_id(card)
         # Close, then Yes on the card, as a moderator taps them.
         close = telegram.press_button(MODERATOR, MODERATOR_CHAT_ID, card_id, "mod:close:1")
-        await telegram.wait_for_call("answerCallbackQuery", callback_query_id=close["id"], timeout=20)
+        await telegram.wait_for_call(
+            "answerCallbackQuery", callback_query_id=close["id"], timeout=20
+        )
         assert edits_of(telegram, "editMessageReplyMarkup", MODERATOR_CHAT_ID, card_id)
         # Killed with Yes in flight: its answer and the notice are both on their way.
         telegram.hold_next("answerCallbackQuery")
@@ -192,6 +193,8 @@ async def test_kill_while_the_closing_notice_is_on_its_way(
         await bot.stop()
     assert len(delivered(telegram, "sendMessage", USER, closed)) == 1
     assert [c.error for c in telegram.held] == ["abandoned: the client went away while held"] * 2
-    # The tap is taken again after the restart and answered then (once).
+    # The tap is taken again after the restart but not answered: the process before may
+    # have answered it already (here the answer was lost with it), and Telegram refuses
+    # a second answer. The card and the notice are what the moderator sees.
     answers = [c for c in telegram.calls_of("answerCallbackQuery") if not c.failed]
-    assert len([c for c in answers if "закрыто" in str(c.params.get("text"))]) == 1
+    assert [c for c in answers if "закрыто" in str(c.params.get("text"))] == []

@@ -209,7 +209,9 @@ async def test_one_flooding_user_does_not_stall_the_others(
         help_answer = await telegram.wait_for_call("sendMessage", chat_id=other, timeout=2)
         # The flooder's first reply is still waiting out its 429 when the other is served.
         flooder_ok = [
-            c for c in telegram.calls_of("sendMessage") if c.params["chat_id"] == flooder and not c.failed
+            c
+            for c in telegram.calls_of("sendMessage")
+            if c.params["chat_id"] == flooder and not c.failed
         ]
         assert flooder_ok == [] or flooder_ok[0].at > help_answer.at
         assert help_answer.params["text"].startswith("<b>Как пользоваться ботом</b>")

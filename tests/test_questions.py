@@ -54,7 +54,9 @@ PREVIEWS: dict[str, int] = {}
 
 async def send(app: App, key: str, *, user: int = USER, callback_id: str | None = None) -> None:
     message_id = PREVIEWS.get(key, 1)
-    await feed(app, callback(user, f"dr:send:{key}", callback_id=callback_id, message_id=message_id))
+    await feed(
+        app, callback(user, f"dr:send:{key}", callback_id=callback_id, message_id=message_id)
+    )
 
 
 async def posted_card(telegram: FakeTelegram, ticket_id: int = 1) -> ApiCall:
@@ -207,7 +209,8 @@ async def answered_ticket(app: App, telegram: FakeTelegram) -> tuple[int, int]:
     await telegram.wait_for_call("sendMessage", chat_id=USER)
     await settle(app)
     copied = await row(
-        app, "SELECT copy_message_id FROM ticket_messages WHERE ticket_id = 1 AND direction = 'answer'"
+        app,
+        "SELECT copy_message_id FROM ticket_messages WHERE ticket_id = 1 AND direction = 'answer'",
     )
     # The fake numbers each chat's messages from 1: the menu, the preview, then the copy.
     assert copied == (3,)

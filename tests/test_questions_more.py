@@ -528,7 +528,9 @@ async def test_an_album_reaches_the_moderators_as_one_album(
     pages = ["page1", "page2", "page3"]
     await feed(
         live,
-        private_message(USER, None, photo=photo(pages[0]), caption="Три страницы", media_group_id=album),
+        private_message(
+            USER, None, photo=photo(pages[0]), caption="Три страницы", media_group_id=album
+        ),
     )
     preview = only(to_user(telegram, "sendMessage"))
     assert preview.params["text"].startswith("<b>Ваш вопрос:</b>\nТри страницы")
@@ -572,7 +574,10 @@ async def test_files_of_a_question_keep_no_name_and_a_file_over_20_mb_is_refused
         c for c in telegram.calls_of("editMessageText") if c.params.get("chat_id") == USER
     ]
     assert "больше 20 МБ" in note.params["text"]
-    assert [f["file_id"] for f in (await draft(live))["files"]] == ["AgAD-first-big", named["file_id"]]
+    assert [f["file_id"] for f in (await draft(live))["files"]] == [
+        "AgAD-first-big",
+        named["file_id"],
+    ]
 
     telegram.clear()
     await send(live, key)
@@ -985,7 +990,9 @@ async def test_queue_lists_open_tickets_oldest_first(live: App, telegram: FakeTe
     await feed(live, callback(MOD_A, "mod:take:3", chat_id=MODERATOR_CHAT_ID, message_id=card3))
     await answer_by_reply(live, telegram, card4, "Ответ на четвёртый")
     card5 = await new_ticket(live, telegram, "Пятый", user=OTHER)
-    await feed(live, callback(MOD_A, "mod:close-yes:5", chat_id=MODERATOR_CHAT_ID, message_id=card5))
+    await feed(
+        live, callback(MOD_A, "mod:close-yes:5", chat_id=MODERATOR_CHAT_ID, message_id=card5)
+    )
     await settle(live)
     # #2 was asked three hours ago, and its reader added to it an hour ago.
     await live.db.write(
@@ -1059,7 +1066,9 @@ async def test_ticket_command_without_a_number_shows_the_usage(
     missing = command("/ticket 99")
     await feed(live, missing)
     reply = await group_reply(telegram, missing)
-    assert reply.params["text"] == "Обращения #99 нет (возможно, оно удалено по просьбе пользователя)."
+    assert (
+        reply.params["text"] == "Обращения #99 нет (возможно, оно удалено по просьбе пользователя)."
+    )
 
 
 async def test_ticket_command_with_a_huge_number_shows_the_usage(
@@ -1085,7 +1094,9 @@ async def test_stats_counts_states_and_the_median_time_to_answer(
         await live.db.write(
             "UPDATE tickets SET created_at = first_answer_at - ? WHERE id = ?", (delay, ticket_id)
         )
-    await feed(live, callback(MOD_A, "mod:close-yes:3", chat_id=MODERATOR_CHAT_ID, message_id=card_id))
+    await feed(
+        live, callback(MOD_A, "mod:close-yes:3", chat_id=MODERATOR_CHAT_ID, message_id=card_id)
+    )
     await new_ticket(live, telegram, "Вопрос 4")
     await feed(live, callback(USER, "fb:up:1", callback_id="r1"))
     await feed(live, callback(USER, "fb:down:2", callback_id="r2"))
@@ -1247,7 +1258,9 @@ async def test_follow_up_on_a_closed_ticket_reopens_it(live: App, telegram: Fake
     assert ack.params["text"] == "Вопрос №1 снова открыт — юрист увидит ваше сообщение."
     post = await telegram.wait_for_call("sendMessage", chat_id=MODERATOR_CHAT_ID)
     assert post.params["text"] == "↩️ Уточнение к #1:\nА ещё вопрос"
-    card = await telegram.wait_for_call("editMessageText", chat_id=MODERATOR_CHAT_ID, message_id=card_id)
+    card = await telegram.wait_for_call(
+        "editMessageText", chat_id=MODERATOR_CHAT_ID, message_id=card_id
+    )
     assert "↩️ Снова открыто после закрытия: 1 раз" in card.params["text"]
     # Back with the moderator who answered it.
     assert (await row(live, "SELECT state, reopened FROM tickets WHERE id = 1")) == ("claimed", 1)

@@ -31,7 +31,9 @@ async def test_a_failed_batch_is_taken_again(
         monkeypatch.setattr(app.intake.inbox, "record", flaky)
         telegram.push_update(private_message(55, "/start"))
         calls = await telegram.wait_for(
-            lambda calls: any(str(c.params.get("text")).startswith("<b>Здравствуйте!") for c in calls)
+            lambda calls: any(
+                str(c.params.get("text")).startswith("<b>Здравствуйте!") for c in calls
+            )
         )
         assert failures == []  # it did fail once
         # Not told about a moment's fault; the batch came again and was handled.

@@ -132,7 +132,9 @@ async def test_a_handler_that_hits_a_busy_database_is_tried_again(
     await telegram.wait_for_call("sendMessage", chat_id=31)
     assert failures == []
     assert await app.intake.drain(5)
-    row = await app.db.fetch_one("SELECT attempts, handled_at IS NOT NULL FROM inbox WHERE update_id = 901")
+    row = await app.db.fetch_one(
+        "SELECT attempts, handled_at IS NOT NULL FROM inbox WHERE update_id = 901"
+    )
     assert row is not None and tuple(row) == (2, 1)
 
 

@@ -145,10 +145,13 @@ async def draft_message(
         await state.update_data(draft=draft.to_dict())
         return
     await state.set_state(AskQuestion.preview)
-    await state.update_data(draft=draft.to_dict(), album=message.media_group_id)
     if message.media_group_id is not None and draft.preview_id is not None:
+        # The rest of the album is on its way: one redraw when it stops coming.
+        draft.pending += [o for o in outcomes if o in (Added.TOO_MANY_FILES, Added.TOO_BIG)]
+        await state.update_data(draft=draft.to_dict(), album=message.media_group_id)
         _refresh_later(dispatcher, bot, state, l10n, draft.key, library, search)
         return
+    await state.update_data(draft=draft.to_dict(), album=message.media_group_id)
     await _show_preview(message.chat.id, bot, state, l10n, draft, notes, library, search)
 
 
@@ -158,23 +161,28 @@ async def _show_preview(
 ) -> None:  # fmt: skip
     # What the digest may already answer, before a lawyer's time is spent on it.
     suggestions = find(search, library, draft.text, l10n.locale)[0] if draft.text else []
-    if suggestions and not draft.suggested:
-        draft.suggested = True
-        await state.update_data(draft=draft.to_dict())
+    draft.suggested = draft.suggested or bool(suggestions)
+    notes = _notes(l10n, [Added(o) for o in draft.pending]) + notes
+    draft.pending = []
     view = screens.ask_preview(l10n, draft, notes, suggestions)
+    if draft.preview_id is not None and view.digest == draft.drawn:
+        await state.update_data(draft=draft.to_dict())
+        return  # it shows this already: Telegram would refuse the edit
+    shown = False
     if draft.preview_id is not None:
         try:
             await bot.edit_message_text(
                 text=view.text, chat_id=chat_id, message_id=draft.preview_id,
                 reply_markup=view.markup,
             )  # fmt: skip
-            return
+            shown = True
         except TelegramBadRequest as error:
-            if "not modified" in error.message:
-                return
             # Deleted by the user, or too old to edit: a new preview takes its place.
-    sent = await bot.send_message(chat_id, view.text, reply_markup=view.markup)
-    draft.preview_id = sent.message_id
+            shown = "not modified" in error.message
+    if not shown:
+        sent = await bot.send_message(chat_id, view.text, reply_markup=view.markup)
+        draft.preview_id = sent.message_id
+    draft.drawn = view.digest
     await state.update_data(draft=draft.to_dict())
 
 

@@ -102,9 +102,8 @@ async def card_button(
                 await callback.answer(l10n.text("mod-not-new"), show_alert=True)
         case "close" | "ban" if ticket.user_id is not None:
             # No one-tap accidents: the card asks first.
-            await questions.card_redrawn(ticket.id)
-            await message.edit_reply_markup(
-                reply_markup=confirm_markup(l10n, ticket.id, callback_data.action)
+            await group_jobs.ask_on_card(
+                ticket, confirm_markup(l10n, ticket.id, callback_data.action)
             )
             await callback.answer()
         case "close-yes":

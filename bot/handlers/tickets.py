@@ -20,6 +20,17 @@ from bot.services.questions import FollowUp, QuestionService, Refused
 from bot.states import AddingToTicket
 
 
+class ContinuesAlbum(Filter):
+    """An item of an album whose first item went to a ticket (clients send an album as
+    one message per item, and only some of them carry the reply)."""
+
+    async def __call__(self, message: Message, questions: QuestionService) -> bool | dict[str, Any]:
+        if message.media_group_id is None or message.from_user is None:
+            return False
+        ticket_id = await questions.ticket_of_album(message.from_user.id, message.media_group_id)
+        return False if ticket_id is None else {"ticket_id": ticket_id}
+
+
 class RepliesToTicket(Filter):
     """A reply to one of the bot's messages that belong to a ticket: the "received"
     message, an answer, its footer."""
@@ -108,8 +119,8 @@ async def _add(message: Message, ticket_id: int, l10n: L10n, questions: Question
         view = screens.ask_refused(l10n, "follow-up-gone")
         await message.answer(view.text, reply_markup=view.markup)
         return
-    if result is FollowUp.DUPLICATE:
-        return
+    if result in (FollowUp.DUPLICATE, FollowUp.MORE_OF_ALBUM):
+        return  # said once, for the whole album
     key = "follow-up-reopened" if result is FollowUp.REOPENED else "follow-up-sent"
     await message.answer(l10n.text(key, id=str(ticket_id)))
 
@@ -138,6 +149,7 @@ def create_router() -> Router:
     router.callback_query.register(open_ticket, MyTicket.filter())
     router.callback_query.register(feedback, TicketFeedback.filter())
     router.callback_query.register(add_button, AddToTicket.filter())
+    router.message.register(follow_up, ContinuesAlbum())
     router.message.register(follow_up, RepliesToTicket())
     router.message.register(adding, StateFilter(AddingToTicket.writing), ~LooksLikeCommand())
     return router

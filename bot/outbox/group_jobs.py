@@ -22,7 +22,7 @@ from aiogram.types import (
     ReplyParameters,
 )
 
-from bot.cards import card_hash, card_markup, card_text, split_text
+from bot.cards import CAPTION_LIMIT, card_hash, card_markup, card_text, split_text, utf16_len
 from bot.config import Settings
 from bot.content import Library
 from bot.i18n import L10n
@@ -103,9 +103,31 @@ class GroupJobs:
         return text, card_markup(self.mod, ticket, banned=banned)
 
     async def restore_card(self, ticket: TicketRecord) -> None:
-        """Put the card's own buttons back (after a confirmation was declined)."""
-        if ticket.card_message_id is not None:
-            await self._draw_card(ticket, ticket.card_message_id, *await self.render_card(ticket))
+        """Put the card's own buttons back (after a confirmation was declined); a second
+        tap on No finds them back already."""
+        if ticket.card_message_id is None:
+            return
+        text, markup = await self.render_card(ticket)
+        if card_hash(text, markup) != ticket.card_hash:
+            await self._draw_card(ticket, ticket.card_message_id, text, markup)
+
+    async def ask_on_card(self, ticket: TicketRecord, asking: InlineKeyboardMarkup) -> None:
+        """The card's buttons become a question (Close #N? Yes · No). Both taps of a
+        double tap carry the card as it was before: the second finds it asking already."""
+        if ticket.card_message_id is None:
+            return
+        text, _ = await self.render_card(ticket)
+        drawn = card_hash(text, asking)
+        if drawn == ticket.card_hash:
+            return
+        try:
+            await self.bot.edit_message_reply_markup(
+                chat_id=self.chat_id, message_id=ticket.card_message_id, reply_markup=asking
+            )
+        except TelegramBadRequest as error:
+            if not _already(error, "not modified", "message to edit not found"):
+                raise
+        await self.ledger.set_card_hash(ticket.id, drawn)
 
     async def _draw_card(
         self, ticket: TicketRecord, message_id: int, text: str, markup: InlineKeyboardMarkup
@@ -219,17 +241,19 @@ class GroupJobs:
             (card,) = await self._send_piece(ticket, Piece("card"))
             await self.ledger.step_done(job, job.step, card=(self.chat_id, card.message_id))
             ticket = await self.ledger.ticket(ticket.id) or ticket
+        await self.ledger.close_album(int(job.payload["message"]))
         message = await self.ledger.message(int(job.payload["message"]))
         if message is None:
             await self.ledger.finish(job, "message gone")
             return
         header = self.mod.text("follow-up-header", id=str(ticket.id))
+        said = f"{header}\n{message.text}" if message.text else header
         pieces: list[Piece] = []
-        if message.text:
-            pieces += [Piece("text", text=part) for part in split_text(f"{header}\n{message.text}")]
-            pieces += self._media_pieces(message)
+        if message.attachments and utf16_len(said) <= CAPTION_LIMIT:
+            pieces += self._media_pieces(message, caption=said)  # files and words together
         else:
-            pieces += self._media_pieces(message, caption=header)
+            pieces += [Piece("text", text=part) for part in split_text(said)]
+            pieces += self._media_pieces(message)
         await self._post_pieces(job, ticket, pieces)
 
     async def edit_card(self, job: OutboxJob) -> None:

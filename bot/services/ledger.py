@@ -60,6 +60,11 @@ class DeliveryLedger:
     async def message(self, row_id: int) -> TicketMessageRecord | None:
         return await self.tickets.message(row_id)
 
+    async def close_album(self, row_id: int) -> None:
+        """The album of a follow-up is about to be posted: later items start another."""
+        async with self.db.transaction():
+            await self.tickets.close_album(row_id)
+
     async def step_done(
         self,
         job: OutboxJob,

@@ -40,6 +40,9 @@ MAX_FILE_BYTES = 20 * 2**20
 PASTE_PART_MIN = 3000
 PASTE_GAP = 2
 SEEN_KEPT = 64
+# The items of an album come as separate messages, a moment apart: a follow-up with an
+# album is posted this long after its first item, with every item that came by then.
+ALBUM_SETTLE = 2.0
 DAY = 86_400
 WEEK = 7 * DAY
 
@@ -115,6 +118,8 @@ class Draft:
     last_len: int = 0
     preview_id: int | None = None  # the one preview message, edited as the draft grows
     suggested: bool = False  # the user was shown digest articles that may answer it
+    drawn: str = ""  # what the preview shows (a View digest): a redraw of it is not made
+    pending: list[str] = field(default_factory=list)  # notes for the next redraw (albums)
 
     @property
     def is_empty(self) -> bool:
@@ -183,6 +188,7 @@ class FollowUp(StrEnum):
     ADDED = "added"
     REOPENED = "reopened"
     DUPLICATE = "duplicate"
+    MORE_OF_ALBUM = "more_of_album"  # another item of an album already being added
 
 
 @dataclass(frozen=True)
@@ -251,10 +257,11 @@ class QuestionService:
 
     async def _queue(
         self, job: Job, ticket_id: int | None, payload: dict[str, Any] | None = None,
-        dedup: str | None = None,
+        dedup: str | None = None, *, delay: float = 0.0,
     ) -> str:  # fmt: skip
         """Queue a job inside the caller's transaction; its lane, to wake after commit."""
-        await self.outbox.add(lane_of(job), job, ticket_id, payload or {}, self.clock(), dedup)
+        due = self.clock() + delay
+        await self.outbox.add(lane_of(job), job, ticket_id, payload or {}, due, dedup)
         return lane_of(job)
 
     # ---- limits ----------------------------------------------------------------------
@@ -329,6 +336,13 @@ class QuestionService:
             ticket = await self.tickets.get(ticket_id)
             if ticket is None or ticket.user_id != user_id or ticket.purged_at is not None:
                 raise Refused(Refusal.GONE)
+            if incoming.album is not None and incoming.file is not None:
+                row = await self.tickets.open_album(ticket_id, incoming.album)
+                if row is not None:
+                    file = incoming.file
+                    item = (file.kind, file.file_id, file.size, file.extension)
+                    await self.tickets.add_to_album(row, item, incoming.text)
+                    return FollowUp.MORE_OF_ALBUM
             row = await self.tickets.add_message(
                 ticket_id, "follow_up", message_kind(incoming.text, files), incoming.text,
                 now, source=(user_id, incoming.message_id),
@@ -337,7 +351,12 @@ class QuestionService:
                 return FollowUp.DUPLICATE
             await self._attach(row, files)
             await self.tickets.user_wrote(ticket_id, now)
-            await self._queue(Job.POST_FOLLOW_UP, ticket_id, {"message": row})
+            # An album's first item waits a moment for the rest, to go as one album.
+            delay = 0.0
+            if incoming.album is not None:
+                await self.tickets.set_album(row, incoming.album)
+                delay = ALBUM_SETTLE
+            await self._queue(Job.POST_FOLLOW_UP, ticket_id, {"message": row}, delay=delay)
             await self._queue(Job.EDIT_CARD, ticket_id)
             if ticket.state == "closed":
                 await self._queue(Job.REOPEN_TOPIC, ticket_id)
@@ -353,6 +372,10 @@ class QuestionService:
 
     async def tickets_of(self, user_id: int, limit: int = 10) -> list[TicketRecord]:
         return await self.tickets.of_user(user_id, limit)
+
+    async def ticket_of_album(self, user_id: int, album: str) -> int | None:
+        """The ticket an album's first item was added to, for the items after it."""
+        return await self.tickets.ticket_of_album(user_id, album)
 
     async def ticket_for_user(self, user_id: int, ticket_id: int) -> TicketRecord | None:
         ticket = await self.tickets.get(ticket_id)
@@ -508,12 +531,6 @@ class QuestionService:
             await self._queue(Job.EDIT_CARD, ticket.id)
         self._queued(GROUP)
         return True
-
-    async def card_redrawn(self, ticket_id: int) -> None:
-        """The card's buttons were changed by hand (a confirmation): the next card edit
-        must not assume it knows what the card shows."""
-        async with self.db.transaction():
-            await self.tickets.set_card_hash(ticket_id, None)
 
     async def link_copies(self, ticket_id: int, chat_id: int, message_ids: list[int]) -> None:
         """The bot's own messages in the group that quote the ticket (/ticket history):
