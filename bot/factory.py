@@ -34,7 +34,7 @@ from bot.handlers.search import RecentQueries
 from bot.http import MultipartSession, RetryAfterMiddleware, StaleCallbackMiddleware
 from bot.i18n import Localizations
 from bot.intake import Intake
-from bot.middlewares import BanMiddleware, L10nMiddleware
+from bot.middlewares import BanMiddleware, FsmBatchMiddleware, L10nMiddleware
 from bot.moderators import ModeratorDirectory
 from bot.outbox.group_jobs import GroupJobs
 from bot.outbox.jobs import build_outbox
@@ -102,6 +102,8 @@ def create_dispatcher(
         # What a user last searched for, in memory only (for "Ask a lawyer").
         recent=RecentQueries(),
     )
+    if isinstance(storage, SQLiteStorage):
+        dp.update.outer_middleware(FsmBatchMiddleware(storage))
     # Bans first: nothing of a banned user reaches the rest (not even first contact),
     # except what lets them see and delete their data.
     dp.update.outer_middleware(BanMiddleware(localizations, services.questions))

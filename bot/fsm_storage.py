@@ -3,12 +3,18 @@
 A dialog survives a restart because its state is a row. Reads are served from a small
 write-through cache (this process is the only writer), so a menu click costs no query
 once the user is warm, and a write happens only when the state or data really changes.
+
+While an update is handled (`batch`), writes are held and made once at its end: a
+handler that sets the state, then the data, then the data again costs one statement,
+and the update is recorded as handled only after that statement succeeded.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from aiogram.exceptions import DataNotDictLikeError
@@ -19,6 +25,11 @@ from bot.records import FsmRecord
 from bot.services.dialogs import DialogStates
 
 _EMPTY = FsmRecord(state=None, data={})
+
+# The writes held for the update being handled: built key -> (storage key, record).
+_held: ContextVar[dict[str, tuple[StorageKey, FsmRecord]] | None] = ContextVar(
+    "fsm_held", default=None
+)
 
 
 class SQLiteStorage(BaseStorage):
@@ -47,8 +58,38 @@ class SQLiteStorage(BaseStorage):
         """Write only when the state or the data really changed."""
         if await self._load(built) == record:
             return
-        await self.repo.put(built, key.user_id, key.chat_id, record.state, record.data)
+        held = _held.get()
+        if held is not None:
+            held[built] = (key, record)
+        else:
+            await self.repo.put(built, key.user_id, key.chat_id, record.state, record.data)
         self._remember(built, record)
+
+    @asynccontextmanager
+    async def batch(self) -> AsyncIterator[None]:
+        """Hold the writes of one update and make them when it ends, failed or not."""
+        if _held.get() is not None:  # nested: the outer batch writes
+            yield
+            return
+        held: dict[str, tuple[StorageKey, FsmRecord]] = {}
+        token = _held.set(held)
+        try:
+            yield
+        finally:
+            _held.reset(token)
+            await self._write_held(held)
+
+    async def _write_held(self, held: dict[str, tuple[StorageKey, FsmRecord]]) -> None:
+        while held:
+            built, (key, record) = next(iter(held.items()))
+            try:
+                await self.repo.put(built, key.user_id, key.chat_id, record.state, record.data)
+            except BaseException:
+                # Not written: the cache must not claim it was (the update is retried).
+                for unwritten in held:
+                    self._cache.pop(unwritten, None)
+                raise
+            del held[built]
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         built = self.key_builder.build(key)
@@ -72,8 +113,11 @@ class SQLiteStorage(BaseStorage):
 
     def forget_keys(self, keys: Iterable[str]) -> None:
         """States deleted in the database (/forget, expiry) must not live on in the cache."""
+        held = _held.get()
         for built in keys:
             self._cache.pop(built, None)
+            if held is not None:
+                held.pop(built, None)
 
     async def close(self) -> None:
         self._cache.clear()

@@ -10,6 +10,7 @@ from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update, 
 
 from bot.callbacks import ForgetAction, SubscriptionAction
 from bot.config import Settings
+from bot.fsm_storage import SQLiteStorage
 from bot.i18n import Localizations, locale_for_language_code
 from bot.services.questions import QuestionService
 from bot.services.users import UserService
@@ -38,6 +39,22 @@ def _command_of(message: Message) -> str | None:
     if not text.startswith("/"):
         return None
     return text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if len(text) > 1 else None
+
+
+class FsmBatchMiddleware(BaseMiddleware):
+    """The dialog state an update changes is written once, when its handling ends."""
+
+    def __init__(self, storage: SQLiteStorage) -> None:
+        self.storage = storage
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        async with self.storage.batch():
+            return await handler(event, data)
 
 
 class L10nMiddleware(BaseMiddleware):

@@ -55,15 +55,17 @@ class UserRepository:
     async def set_locale(self, user_id: int, locale: str) -> None:
         await self.db.write("UPDATE users SET locale = ? WHERE id = ?", (locale, user_id))
 
-    async def set_pseudonym(self, user_id: int, pseudonym: str) -> bool:
-        """False if another user has this pseudonym (the unique index says so) or this
-        user has one already."""
-        rows = await self.db.write_returning(
-            "UPDATE OR IGNORE users SET pseudonym = ? WHERE id = ? AND pseudonym IS NULL "
-            "RETURNING id",
-            (pseudonym, user_id),
+    async def take_pseudonym(self, user_id: int, candidate: str) -> str | None:
+        """The user's pseudonym: the one they have, else `candidate`, now theirs. None if
+        another user has the candidate (the unique index says so) or there is no such user."""
+        rows = list(
+            await self.db.write_returning(
+                "UPDATE OR IGNORE users SET pseudonym = coalesce(pseudonym, ?) WHERE id = ? "
+                "RETURNING pseudonym",
+                (candidate, user_id),
+            )
         )
-        return bool(list(rows))
+        return str(rows[0][0]) if rows else None
 
 
 class FsmRepository:
@@ -258,19 +260,17 @@ class TicketRepository:
         )
         return [_ticket(row) for row in rows]
 
-    async def count_open_of_user(self, user_id: int) -> int:
+    async def count_of_user(
+        self, user_id: int, since: int, *, excluding: int = 0
+    ) -> tuple[int, int]:
+        """(open tickets, tickets created since `since`) of a user, leaving out one ticket
+        (the one being created)."""
         row = await self.db.fetch_one(
-            "SELECT count(*) FROM tickets WHERE user_id = ? AND state IN ('new', 'claimed')",
-            (user_id,),
+            "SELECT coalesce(sum(state IN ('new', 'claimed')), 0), "
+            "coalesce(sum(created_at >= ?), 0) FROM tickets WHERE user_id = ? AND id != ?",
+            (since, user_id, excluding),
         )
-        return 0 if row is None else int(row[0])
-
-    async def count_created_since(self, user_id: int, since: int) -> int:
-        row = await self.db.fetch_one(
-            "SELECT count(*) FROM tickets WHERE user_id = ? AND created_at >= ?",
-            (user_id, since),
-        )
-        return 0 if row is None else int(row[0])
+        return (0, 0) if row is None else (int(row[0]), int(row[1]))
 
     async def open_queue(self, limit: int) -> list[TicketRecord]:
         rows = await self.db.fetch_all(

@@ -378,10 +378,12 @@ async def test_a_taken_pseudonym_is_never_given_twice(
     await users.locale_of(1, "ru")
     await users.locale_of(2, "ru")
     first = await users.ensure_pseudonym(1)
-    picks = iter([first, first, "Кедр-123"])
+    picks = iter([first, first, "Кедр-123", "Кедр-998", "Кедр-999"])
     monkeypatch.setattr(users, "_candidate", lambda digits: next(picks))
     assert await users.ensure_pseudonym(2) == "Кедр-123"  # the collision was retried
-    assert await users.ensure_pseudonym(1) == first  # unchanged on every card
+    # Unchanged on every card: a fresh candidate never replaces the one the user has.
+    assert await users.ensure_pseudonym(1) == first
+    assert await users.ensure_pseudonym(2) == "Кедр-123"
 
 
 async def test_the_forget_confirmation_is_honest_about_what_telegram_allows(

@@ -102,3 +102,61 @@ async def test_debug_logs_hold_no_text_id_name_or_token(
         str(USER), str(MODERATOR), "TEST-token-never-logged",
     ):  # fmt: skip
         assert secret not in logs, secret
+
+
+async def test_a_card_that_lands_after_forget_is_deleted_even_if_a_kill_comes_between(
+    telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    """The card is on its way when the user forgets; Telegram takes it only afterwards;
+    the process dies before its deletion reaches Telegram. After the restart the card
+    is deleted all the same: the tombstone and the deletion were recorded with the news
+    of where the card landed."""
+    bot = BotProcess(telegram, tmp_path)
+    await bot.start()
+    try:
+        card_held = telegram.hold_next("sendMessage", chat_id=MODERATOR_CHAT_ID)
+        telegram.push_update(private_message(USER, "/ask"))
+        telegram.push_update(private_message(USER, QUESTION))
+        telegram.push_update(callback(USER, await send_button(telegram), callback_id="send"))
+        await telegram.wait_for(lambda _: len(telegram.held) == 1, timeout=20)
+        telegram.push_update(private_message(USER, "/forget"))
+        asked = await telegram.wait_for(
+            lambda calls: any("fg:confirm" in str(c.params.get("reply_markup")) for c in calls),
+            timeout=20,
+        )
+        confirm = next(c for c in asked if "fg:confirm" in str(c.params.get("reply_markup")))
+        telegram.push_update(
+            callback(
+                USER, "fg:confirm", message_id=confirm.result["message_id"],
+                reply_markup=confirm.params["reply_markup"], callback_id="forget",
+            )
+        )  # fmt: skip
+        await wait_text(telegram, USER, "мы удалили всё")
+        telegram.hold_next("deleteMessage", chat_id=MODERATOR_CHAT_ID)
+        card_held.set()  # Telegram takes the card now, after /forget
+        await telegram.wait_for(lambda _: len(telegram.held) == 2, timeout=20)
+        (card,) = [
+            c for c in telegram.calls_of("sendMessage")
+            if c.params.get("chat_id") == MODERATOR_CHAT_ID and not c.failed
+        ]  # fmt: skip
+        await bot.kill()  # the deletion is on its way, unanswered
+    finally:
+        await bot.stop()
+    await telegram.wait_for(lambda _: telegram.held[-1].error is not None, timeout=20)
+    assert telegram.held[-1].error == "abandoned: the client went away while held"
+
+    await bot.start()
+    try:
+        await telegram.wait_for(
+            lambda _: any(not c.failed for c in telegram.calls_of("deleteMessage")), timeout=20
+        )
+        (deleted,) = [c for c in telegram.calls_of("deleteMessage") if not c.failed]
+        telegram.push_update(private_message(MODERATOR, "/help"))  # up and serving
+        await wait_text(telegram, MODERATOR, "/ask")
+    finally:
+        await bot.stop()
+    assert deleted.params == {"chat_id": MODERATOR_CHAT_ID, "message_id": card.result["message_id"]}
+    # Only one card was ever posted: the forgotten ticket's job did not run again.
+    assert len([c for c in telegram.calls_of("sendMessage")
+                if c.params.get("chat_id") == MODERATOR_CHAT_ID and not c.failed]) == 1  # fmt: skip
+    assert traces(tmp_path / "bot.sqlite3", QUESTION) == []

@@ -13,8 +13,8 @@ class Counters:
         self.desk = desk
 
     async def count(self, name: str, by: int = 1) -> None:
-        async with self.db.transaction():
-            await self.desk.count(name, by)
+        # One statement: it commits on its own, or joins the caller's transaction.
+        await self.desk.count(name, by)
 
     async def all(self) -> dict[str, int]:
         return await self.desk.counters()

@@ -82,7 +82,6 @@ class DeliveryLedger:
         ticket_id = job.ticket_id
         async with self.db.transaction():
             if ticket_id is not None and not await self.tickets.exists(ticket_id):
-                await self.outbox.finish(job.id, int(self.clock()), "ticket gone")
                 produced = ([card] if card else []) + (group_messages or [])
                 await self.retired.add_messages(produced, "forgotten")
                 for chat_id, message_id in produced:

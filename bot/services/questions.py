@@ -277,13 +277,16 @@ class QuestionService:
         window.append(now)
         return True
 
-    async def check_can_ask(self, user_id: int) -> None:
+    async def check_can_ask(self, user_id: int, *, excluding: int = 0) -> None:
+        """Refused if the user may not ask now; `excluding` leaves out the ticket being
+        created in the caller's transaction."""
         if self.is_banned(user_id):
             raise Refused(Refusal.BANNED)
-        if await self.tickets.count_open_of_user(user_id) >= self.max_open_tickets:
-            raise Refused(Refusal.TOO_MANY_OPEN)
         since = int(self.clock()) - DAY
-        if await self.tickets.count_created_since(user_id, since) >= self.questions_per_day:
+        open_now, today = await self.tickets.count_of_user(user_id, since, excluding=excluding)
+        if open_now >= self.max_open_tickets:
+            raise Refused(Refusal.TOO_MANY_OPEN)
+        if today >= self.questions_per_day:
             # Closing a question and asking again must not get round the open limit.
             raise Refused(Refusal.DAILY_BUDGET)
 
@@ -297,13 +300,13 @@ class QuestionService:
         says "received" belongs to the ticket: a reply to it adds to the question."""
         now = int(self.clock())
         async with self.db.transaction():
-            existing = await self.tickets.by_submit_key(draft.key)
-            if existing is None:
-                await self.check_can_ask(user_id)
+            # Created first: pressing Send again finds the same ticket by its unique key
+            # (and is not refused); a refusal below rolls the new one back.
             ticket_id, created = await self.tickets.create(
                 user_id, draft.key, draft.topic, locale, now
             )
             if created:
+                await self.check_can_ask(user_id, excluding=ticket_id)
                 await self.users.ensure_pseudonym(user_id)
                 files = draft.file_refs()
                 row = await self.tickets.add_message(

@@ -74,17 +74,16 @@ class UserService:
         transaction, if any): not derived from the Telegram id, unique in the database,
         shown unchanged on every card, and gone with /forget."""
         async with self.db.transaction():
-            record = await self.users.get(user_id)
-            if record is None:
-                raise LookupError("no such user")
-            if record.pseudonym is not None:
-                return record.pseudonym
             digits = 3
             while True:
                 for _ in range(PSEUDONYM_TRIES_PER_LENGTH):
-                    candidate = self._candidate(digits)
-                    if await self.users.set_pseudonym(user_id, candidate):
-                        return candidate
+                    # One statement in the common case: it keeps a pseudonym the user
+                    # has, or gives them this one.
+                    pseudonym = await self.users.take_pseudonym(user_id, self._candidate(digits))
+                    if pseudonym is not None:
+                        return pseudonym
+                    if await self.users.get(user_id) is None:
+                        raise LookupError("no such user")
                 digits += 1
 
     def forget_cached(self, user_id: int) -> None:
