@@ -31,7 +31,12 @@ from bot.db import Database
 from bot.fsm_storage import SQLiteStorage
 from bot.handlers import create_root_router
 from bot.handlers.search import RecentQueries
-from bot.http import MultipartSession, RetryAfterMiddleware, StaleCallbackMiddleware
+from bot.http import (
+    KeepResponseTypes,
+    MultipartSession,
+    RetryAfterMiddleware,
+    StaleCallbackMiddleware,
+)
 from bot.i18n import Localizations
 from bot.intake import Intake
 from bot.middlewares import BanMiddleware, FsmBatchMiddleware, L10nMiddleware
@@ -57,6 +62,7 @@ def create_bot(settings: Settings, pacer: GroupPacer, session: BaseSession | Non
         )
     # Outermost first: a late button answer is never made; a 429 on a handler's request
     # is waited out; every message-making request to the group takes a slot of its pace.
+    session.middleware(KeepResponseTypes())
     session.middleware(StaleCallbackMiddleware())
     session.middleware(RetryAfterMiddleware())
     session.middleware(GroupPacing(pacer, settings.moderator_chat_id))

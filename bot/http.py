@@ -6,7 +6,7 @@ import asyncio
 import contextvars
 import logging
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -43,6 +43,29 @@ class MultipartSession(AiohttpSession):
         for key, file in files.items():
             form.add_field(key, file.read(bot), filename=file.filename or key)
         return form
+
+
+class KeepResponseTypes(BaseRequestMiddleware):
+    """Holds on to `Response[...]` of each method the bot calls.
+
+    aiogram parametrizes the generic `Response` model per request, and pydantic caches
+    parametrized models only weakly: once the garbage collector frees one, the next
+    request builds it again (a few milliseconds of schema building, under load many
+    times a minute). A strong reference per method type, taken on its first call,
+    keeps each built once for the life of the process."""
+
+    _kept: ClassVar[dict[type[Any], Any]] = {}
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        kind = type(method)
+        if kind not in self._kept:
+            self._kept[kind] = Response[method.__returning__]  # type: ignore[name-defined]
+        return await make_request(bot, method)
 
 
 # Handlers' requests wait out flood control and try again; the outbox and the broadcast

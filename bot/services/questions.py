@@ -126,7 +126,12 @@ class Draft:
         return not self.text.strip() and not self.files
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # By hand, not dataclasses.asdict: that deep-copies every leaf, on every message.
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        data["files"] = [dict(f) for f in self.files]
+        data["seen"] = list(self.seen)
+        data["pending"] = list(self.pending)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Draft:
