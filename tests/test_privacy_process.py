@@ -29,6 +29,23 @@ async def wait_text(telegram: FakeTelegram, chat_id: int, piece: str) -> None:
     )
 
 
+async def forget_with_the_buttons(telegram: FakeTelegram) -> None:
+    """/forget and Yes, as the user does it, until the bot says it is done."""
+    telegram.push_update(private_message(USER, "/forget"))
+    asked = await telegram.wait_for(
+        lambda calls: any("fg:confirm" in str(c.params.get("reply_markup")) for c in calls),
+        timeout=20,
+    )
+    confirm = next(c for c in asked if "fg:confirm" in str(c.params.get("reply_markup")))
+    telegram.push_update(
+        callback(
+            USER, "fg:confirm", message_id=confirm.result["message_id"],
+            reply_markup=confirm.params["reply_markup"], callback_id="forget",
+        )
+    )  # fmt: skip
+    await wait_text(telegram, USER, "мы удалили всё")
+
+
 async def a_whole_flow(telegram: FakeTelegram) -> None:
     """/start, a question, an answer, a draft: everything that leaves traces."""
     telegram.chat_members[(MODERATOR_CHAT_ID, MODERATOR)] = "member"
@@ -64,19 +81,7 @@ async def test_nothing_of_a_forgotten_user_is_in_the_files_a_kill_leaves(
         # Names and usernames are never stored, not even for a moment.
         assert traces(database, NAME, USERNAME) == []
         assert traces(database, QUESTION, ANSWER, DRAFT) != []
-        telegram.push_update(private_message(USER, "/forget"))
-        asked = await telegram.wait_for(
-            lambda calls: any("fg:confirm" in str(c.params.get("reply_markup")) for c in calls),
-            timeout=20,
-        )
-        confirm = next(c for c in asked if "fg:confirm" in str(c.params.get("reply_markup")))
-        telegram.push_update(
-            callback(
-                USER, "fg:confirm", message_id=confirm.result["message_id"],
-                reply_markup=confirm.params["reply_markup"], callback_id="forget",
-            )
-        )  # fmt: skip
-        await wait_text(telegram, USER, "мы удалили всё")
+        await forget_with_the_buttons(telegram)
         await bot.kill()  # no clean shutdown, no last checkpoint
     finally:
         await bot.stop()
@@ -119,19 +124,7 @@ async def test_a_card_that_lands_after_forget_is_deleted_even_if_a_kill_comes_be
         telegram.push_update(private_message(USER, QUESTION))
         telegram.push_update(callback(USER, await send_button(telegram), callback_id="send"))
         await telegram.wait_for(lambda _: len(telegram.held) == 1, timeout=20)
-        telegram.push_update(private_message(USER, "/forget"))
-        asked = await telegram.wait_for(
-            lambda calls: any("fg:confirm" in str(c.params.get("reply_markup")) for c in calls),
-            timeout=20,
-        )
-        confirm = next(c for c in asked if "fg:confirm" in str(c.params.get("reply_markup")))
-        telegram.push_update(
-            callback(
-                USER, "fg:confirm", message_id=confirm.result["message_id"],
-                reply_markup=confirm.params["reply_markup"], callback_id="forget",
-            )
-        )  # fmt: skip
-        await wait_text(telegram, USER, "мы удалили всё")
+        await forget_with_the_buttons(telegram)
         telegram.hold_next("deleteMessage", chat_id=MODERATOR_CHAT_ID)
         card_held.set()  # Telegram takes the card now, after /forget
         await telegram.wait_for(lambda _: len(telegram.held) == 2, timeout=20)
