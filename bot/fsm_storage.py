@@ -26,10 +26,21 @@ from bot.services.dialogs import DialogStates
 
 _EMPTY = FsmRecord(state=None, data={})
 
-# The writes held for the update being handled: built key -> (storage key, record).
-_held: ContextVar[dict[str, tuple[StorageKey, FsmRecord]] | None] = ContextVar(
-    "fsm_held", default=None
-)
+
+class _Held(dict[str, tuple[StorageKey, FsmRecord]]):
+    """The writes held for the update being handled: built key -> (storage key, record).
+    Closed once written: a task or timer started by the handler inherits this context
+    and must write for itself afterwards, not into a batch nobody will write."""
+
+    open = True
+
+
+_held: ContextVar[_Held | None] = ContextVar("fsm_held", default=None)
+
+
+def _open_batch() -> _Held | None:
+    held = _held.get()
+    return held if held is not None and held.open else None
 
 
 class SQLiteStorage(BaseStorage):
@@ -58,7 +69,7 @@ class SQLiteStorage(BaseStorage):
         """Write only when the state or the data really changed."""
         if await self._load(built) == record:
             return
-        held = _held.get()
+        held = _open_batch()
         if held is not None:
             held[built] = (key, record)
         else:
@@ -68,18 +79,19 @@ class SQLiteStorage(BaseStorage):
     @asynccontextmanager
     async def batch(self) -> AsyncIterator[None]:
         """Hold the writes of one update and make them when it ends, failed or not."""
-        if _held.get() is not None:  # nested: the outer batch writes
+        if _open_batch() is not None:  # nested: the outer batch writes
             yield
             return
-        held: dict[str, tuple[StorageKey, FsmRecord]] = {}
+        held = _Held()
         token = _held.set(held)
         try:
             yield
         finally:
             _held.reset(token)
+            held.open = False
             await self._write_held(held)
 
-    async def _write_held(self, held: dict[str, tuple[StorageKey, FsmRecord]]) -> None:
+    async def _write_held(self, held: _Held) -> None:
         while held:
             built, (key, record) = next(iter(held.items()))
             try:
@@ -113,7 +125,7 @@ class SQLiteStorage(BaseStorage):
 
     def forget_keys(self, keys: Iterable[str]) -> None:
         """States deleted in the database (/forget, expiry) must not live on in the cache."""
-        held = _held.get()
+        held = _open_batch()
         for built in keys:
             self._cache.pop(built, None)
             if held is not None:

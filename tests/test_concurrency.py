@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from aiogram.fsm.storage.base import StorageKey
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 
 from bot.emulator import FakeTelegram, callback, private_message
@@ -81,3 +82,32 @@ async def test_language_while_writing_keeps_the_draft(app: App, telegram: FakeTe
     assert state[0] == "AskQuestion:preview"
     preview = last_preview(telegram, USER)
     assert preview.params["text"].startswith("<b>Your question:</b>\nПервая часть\n\nsecond part")
+
+
+async def test_dialog_state_is_written_once_at_the_end_and_later_timers_write_for_themselves(
+    app: App,
+) -> None:
+    """Within an update the writes are held and made once at its end; a timer the
+    handler started (the album's redraw) runs later in the update's context and must
+    still reach the database, not a batch that was written already."""
+    storage = app.storage
+    key = StorageKey(bot_id=42, chat_id=USER, user_id=USER)
+    built = storage.key_builder.build(key)
+    later_done = asyncio.Event()
+
+    async def later() -> None:
+        await storage.set_data(key, {"draft": "redrawn"})
+        later_done.set()
+
+    async with storage.batch():
+        await storage.set_state(key, "AskQuestion:text")
+        await storage.set_data(key, {"draft": "first"})
+        await storage.set_data(key, {"draft": "second"})
+        assert await app.services.dialogs.get(built) is None  # held, not written yet
+        asyncio.get_running_loop().call_later(0.01, lambda: asyncio.ensure_future(later()))
+    stored = await app.services.dialogs.get(built)
+    assert stored is not None
+    assert (stored.state, stored.data) == ("AskQuestion:text", {"draft": "second"})
+    await asyncio.wait_for(later_done.wait(), 5)
+    stored = await app.services.dialogs.get(built)
+    assert stored is not None and stored.data == {"draft": "redrawn"}
