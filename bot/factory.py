@@ -30,6 +30,7 @@ from bot.content import (
 from bot.db import Database
 from bot.fsm_storage import SQLiteStorage
 from bot.handlers import create_root_router
+from bot.handlers.common import only_position_changed
 from bot.handlers.search import RecentQueries
 from bot.http import (
     KeepResponseTypes,
@@ -193,15 +194,15 @@ async def open_app(settings: Settings, *, session: BaseSession | None = None) ->
     db = Database(settings.database_path)
     await db.connect()
     bot: Bot | None = None
+    storage_box: list[SQLiteStorage] = []
     try:
         await db.migrate()
-        storage_box: list[SQLiteStorage] = []
         services = build_services(
             db, settings,
             pseudonym_words=localizations.get(settings.group_locale).words("pseudonym-words"),
-            forget_dialog_keys=lambda keys: storage_box[0].forget_keys(keys),
+            forget_dialogs=lambda keys, user_id: storage_box[0].forget(keys, user_id),
         )  # fmt: skip
-        storage = SQLiteStorage(services.dialogs)
+        storage = SQLiteStorage(services.dialogs, deferrable=only_position_changed)
         storage_box.append(storage)
         await services.questions.load()
         pacer = GroupPacer(settings.group_messages_per_minute)
@@ -257,6 +258,11 @@ async def open_app(settings: Settings, *, session: BaseSession | None = None) ->
             dp=dp,
         )
     finally:
+        if storage_box:
+            try:
+                await storage_box[0].close()  # the deferred menu positions
+            except Exception as error:  # noqa: BLE001 - closing anyway
+                log.warning("menu positions not written at close: %s", error)
         if bot is not None:
             await bot.session.close()
         await db.close()

@@ -7,14 +7,21 @@ once the user is warm, and a write happens only when the state or data really ch
 While an update is handled (`batch`), writes are held and made once at its end: a
 handler that sets the state, then the data, then the data again costs one statement,
 and the update is recorded as handled only after that statement succeeded.
+
+A write that only moves the user's position in the menus (`deferrable` says which) is
+not worth a statement per click: it is deferred and written with the others in one
+transaction by `flush` (every second, and when many are waiting). A crash loses at most
+that second of menu positions; a draft, or anything else a user wrote, is never deferred.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
+from contextvars import Context, ContextVar
 from typing import Any
 
 from aiogram.exceptions import DataNotDictLikeError
@@ -24,13 +31,24 @@ from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, 
 from bot.records import FsmRecord
 from bot.services.dialogs import DialogStates
 
+log = logging.getLogger(__name__)
+
 _EMPTY = FsmRecord(state=None, data={})
+# (what the database or the deferred writes hold, what the handler left): may it wait?
+Deferrable = Callable[[FsmRecord, FsmRecord], bool]
+# Deferred writes waiting before one is flushed without waiting for the timer.
+DEFER_LIMIT = 512
 
 
-class _Held(dict[str, tuple[StorageKey, FsmRecord]]):
-    """The writes held for the update being handled: built key -> (storage key, record).
-    Closed once written: a task or timer started by the handler inherits this context
-    and must write for itself afterwards, not into a batch nobody will write."""
+def _never(before: FsmRecord, after: FsmRecord) -> bool:
+    return False
+
+
+class _Held(dict[str, tuple[StorageKey, FsmRecord, FsmRecord]]):
+    """The writes held for the update being handled: built key -> (storage key, record,
+    the record before the update). Closed once written: a task or timer started by the
+    handler inherits this context and must write for itself afterwards, not into a
+    batch nobody will write."""
 
     open = True
 
@@ -44,11 +62,22 @@ def _open_batch() -> _Held | None:
 
 
 class SQLiteStorage(BaseStorage):
-    def __init__(self, repo: DialogStates, *, cache_size: int = 50_000) -> None:
+    def __init__(
+        self,
+        repo: DialogStates,
+        *,
+        cache_size: int = 50_000,
+        deferrable: Deferrable = _never,
+        defer_limit: int = DEFER_LIMIT,
+    ) -> None:
         self.repo = repo
         self.key_builder = DefaultKeyBuilder(with_destiny=True)
         self._cache: OrderedDict[str, FsmRecord] = OrderedDict()
         self._cache_size = cache_size
+        self._deferrable = deferrable
+        self._defer_limit = defer_limit
+        self._deferred: dict[str, tuple[StorageKey, FsmRecord]] = {}
+        self._flushing: asyncio.Task[None] | None = None
 
     async def _load(self, key: str) -> FsmRecord:
         record = self._cache.get(key)
@@ -67,14 +96,70 @@ class SQLiteStorage(BaseStorage):
 
     async def _store(self, key: StorageKey, built: str, record: FsmRecord) -> None:
         """Write only when the state or the data really changed."""
-        if await self._load(built) == record:
+        before = await self._load(built)
+        if before == record:
             return
         held = _open_batch()
         if held is not None:
-            held[built] = (key, record)
+            # The first write of the update keeps what was there before it.
+            held[built] = (key, record, held[built][2] if built in held else before)
         else:
-            await self.repo.put(built, key.user_id, key.chat_id, record.state, record.data)
+            await self._write(built, key, record, before)
         self._remember(built, record)
+
+    async def _write(
+        self, built: str, key: StorageKey, record: FsmRecord, before: FsmRecord
+    ) -> None:
+        if self._deferrable(before, record):
+            self._defer(built, key, record)
+            return
+        # This write supersedes a deferred one of the same key, which must not land later.
+        self._deferred.pop(built, None)
+        await self.repo.put(built, key.user_id, key.chat_id, record.state, record.data)
+
+    def _defer(self, built: str, key: StorageKey, record: FsmRecord) -> None:
+        self._deferred[built] = (key, record)
+        if len(self._deferred) >= self._defer_limit and self._flushing is None:
+            # A context of its own: not inside the caller's transaction or held batch.
+            self._flushing = asyncio.create_task(
+                self._flush_in_background(), context=Context()
+            )
+
+    async def _flush_in_background(self) -> None:
+        try:
+            await self.flush()
+        except Exception as error:  # noqa: BLE001 - kept for the next flush
+            log.warning("menu positions not written yet: %s", error)
+        finally:
+            self._flushing = None
+
+    @property
+    def deferred(self) -> int:
+        """How many menu positions wait for the next flush."""
+        return len(self._deferred)
+
+    async def flush(self) -> None:
+        """Write the deferred menu positions in one transaction. They are taken inside it,
+        so /forget (which deletes in a transaction too) cannot be overtaken by a write
+        of a position taken before it; if the write fails they wait for the next flush."""
+        if not self._deferred:
+            return
+        taken: dict[str, tuple[StorageKey, FsmRecord]] = {}
+
+        def take() -> list[tuple[str, int, int, str | None, dict[str, Any]]]:
+            taken.update(self._deferred)
+            self._deferred.clear()
+            return [(built, key.user_id, key.chat_id, record.state, record.data)
+                    for built, (key, record) in taken.items()]  # fmt: skip
+
+        try:
+            await self.repo.put_taken(take)
+        except BaseException:
+            for built, (key, record) in taken.items():
+                # Still what the user sees (nothing newer was written or deferred).
+                if built not in self._deferred and self._cache.get(built) is record:
+                    self._deferred[built] = (key, record)
+            raise
 
     @asynccontextmanager
     async def batch(self) -> AsyncIterator[None]:
@@ -93,9 +178,9 @@ class SQLiteStorage(BaseStorage):
 
     async def _write_held(self, held: _Held) -> None:
         while held:
-            built, (key, record) = next(iter(held.items()))
+            built, (key, record, before) = next(iter(held.items()))
             try:
-                await self.repo.put(built, key.user_id, key.chat_id, record.state, record.data)
+                await self._write(built, key, record, before)
             except BaseException:
                 # Not written: the cache must not claim it was (the update is retried).
                 for unwritten in held:
@@ -123,13 +208,26 @@ class SQLiteStorage(BaseStorage):
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         return dict((await self._load(self.key_builder.build(key))).data)
 
-    def forget_keys(self, keys: Iterable[str]) -> None:
-        """States deleted in the database (/forget, expiry) must not live on in the cache."""
+    def forget(self, keys: Iterable[str], user_id: int | None = None) -> None:
+        """States deleted in the database (/forget, expiry) must not live on in the cache,
+        nor be written again by a held or deferred write; with `user_id` (/forget), every
+        held or deferred write of that user is dropped too, even of a key the database
+        never had. Called inside the deleting transaction, before `flush` can take them."""
         held = _open_batch()
-        for built in keys:
+        doomed = set(keys)
+        if user_id is not None:
+            keys_of = [(b, k) for b, (k, _) in self._deferred.items()]
+            keys_of += [(b, k) for b, (k, _, _) in (held or {}).items()]
+            doomed.update(built for built, key in keys_of if key.user_id == user_id)
+        for built in doomed:
             self._cache.pop(built, None)
+            self._deferred.pop(built, None)
             if held is not None:
                 held.pop(built, None)
 
     async def close(self) -> None:
+        """Writes what is deferred (a clean stop loses no menu position)."""
+        if self._flushing is not None:
+            await asyncio.gather(self._flushing, return_exceptions=True)
+        await self.flush()
         self._cache.clear()

@@ -68,6 +68,13 @@ class UserRepository:
         return str(rows[0][0]) if rows else None
 
 
+_FSM_UPSERT = (
+    "INSERT INTO fsm_state (key, user_id, chat_id, state, data, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET state = excluded.state, "
+    "data = excluded.data, updated_at = excluded.updated_at"
+)
+
+
 class FsmRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -89,11 +96,18 @@ class FsmRepository:
             await self.db.write("DELETE FROM fsm_state WHERE key = ?", (key,))
             return
         await self.db.write(
-            "INSERT INTO fsm_state (key, user_id, chat_id, state, data, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET state = excluded.state, "
-            "data = excluded.data, updated_at = excluded.updated_at",
-            (key, user_id, chat_id, state, json.dumps(data, ensure_ascii=False), now),
+            _FSM_UPSERT, (key, user_id, chat_id, state, json.dumps(data, ensure_ascii=False), now)
         )
+
+    async def put_many(
+        self, rows: Sequence[tuple[str, int, int, str | None, dict[str, Any]]], now: int
+    ) -> None:
+        """Rows that hold a state or data (never a deletion), in one statement."""
+        await self.db.write_many(
+            _FSM_UPSERT,
+            [(key, user, chat, state, json.dumps(data, ensure_ascii=False), now)
+             for key, user, chat, state, data in rows],
+        )  # fmt: skip
 
     async def delete_user(self, user_id: int) -> list[str]:
         rows = await self.db.write_returning(

@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 PRIVATE_COMMANDS = ("start", "ask", "search", "help", "language", "privacy")
 DESK_WATCH_EVERY = 15 * 60.0
+# How often the menu positions the dialog storage defers are written (what a crash loses).
+FLUSH_POSITIONS_EVERY = 1.0
 
 
 async def set_commands(bot: Bot, localizations: Localizations) -> None:
@@ -94,6 +96,9 @@ async def services(app: App) -> AsyncIterator[None]:
         asyncio.create_task(app.outbox.run(), name="outbox"),
         asyncio.create_task(app.broadcaster.run_forever(reporter), name="broadcaster"),
         asyncio.create_task(every(3.0, stopping, library_sync(app)), name="library"),
+        asyncio.create_task(
+            every(FLUSH_POSITIONS_EVERY, stopping, app.storage.flush), name="menus"
+        ),
         asyncio.create_task(every(6 * 3600, stopping, app.privacy.run_round), name="retention"),
         asyncio.create_task(
             every(DESK_WATCH_EVERY, stopping, lambda: watch_desk(app)), name="desk"

@@ -331,6 +331,7 @@ async def test_abandoned_drafts_and_dialog_state_expire(live: App, telegram: Fak
     await feed(live, private_message(USER, "/ask"))
     await feed(live, private_message(USER, DRAFT))
     await feed(live, private_message(OTHER, "/start"))
+    await live.storage.flush()  # OTHER's menu position waits for it
     assert await count(live, "fsm_state") == 2
     # USER's draft was last touched four days ago (the default TTL is three).
     await live.db.write(

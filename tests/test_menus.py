@@ -23,6 +23,7 @@ def data_of(markup: dict[str, Any] | None) -> list[str]:
 
 
 async def fsm_screen(app: App, user_id: int = USER) -> str | None:
+    await app.storage.flush()  # menu positions are written in batches
     row = await app.db.fetch_one(
         "SELECT state, data FROM fsm_state WHERE user_id = ? AND chat_id = ?", (user_id, user_id)
     )

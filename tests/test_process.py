@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
 import shutil
 import signal
+import sqlite3
 import sys
 from pathlib import Path
 
 from bot.emulator import FakeTelegram, callback, private_message
 from tests.conftest import MODERATOR_CHAT_ID, ROOT, TOKEN
 from tests.test_menus import MAIN_MENU, data_of
+
+
+def stored_screen(database: Path, user_id: int) -> str | None:
+    """The screen the bot's database holds for a user, read as another process would."""
+    with contextlib.closing(sqlite3.connect(database)) as conn:
+        row = conn.execute("SELECT data FROM fsm_state WHERE user_id = ?", (user_id,)).fetchone()
+    screen: str | None = json.loads(row[0]).get("screen") if row else None
+    return screen
 
 
 async def test_the_process_serves_menus_in_both_languages_and_stops_on_sigterm(
@@ -45,6 +56,10 @@ async def test_the_process_serves_menus_in_both_languages_and_stops_on_sigterm(
         telegram.push_update(callback(20, "nav:topics", callback_id="t1"))
         edit = await telegram.wait_for_call("editMessageText", chat_id=20, timeout=10)
         assert edit.params["text"].startswith("<b>Topics</b>")
+        # The menu position was deferred; the running process writes it within a second
+        # or so (re-checked at each of its getUpdates calls).
+        database = tmp_path / "bot.sqlite3"
+        await telegram.wait_until(lambda: stored_screen(database, 20) == "nav:topics", 10)
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), 15)

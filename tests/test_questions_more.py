@@ -123,6 +123,7 @@ async def running(telegram: FakeTelegram, tmp_path: Path, **overrides: Any) -> A
 
 
 async def fsm(app: App, user: int = USER) -> tuple[str | None, dict[str, Any]]:
+    await app.storage.flush()  # menu positions are written in batches
     found = await app.db.fetch_one(
         "SELECT state, data FROM fsm_state WHERE user_id = ? AND chat_id = ?", (user, user)
     )

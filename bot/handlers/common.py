@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.callbacks import parse_screen
 from bot.content import Library
 from bot.i18n import L10n
+from bot.records import FsmRecord
 from bot.screens import View, home, render
 from bot.services.questions import FileRef, Incoming, neutral_extension
 from bot.states import AddingToTicket, AskQuestion, Browsing
@@ -24,6 +25,21 @@ async def remember(state: FSMContext, view: View, message_id: int | None = None)
     and what that message shows (so showing it again makes no request)."""
     await state.set_state(Browsing.menu)
     await state.update_data(screen=view.screen.pack(), shown=[message_id, view.digest])
+
+
+# What `remember` keeps: where the user is in the menus and what their message shows.
+POSITION_KEYS = frozenset({"screen", "shown"})
+_MENU_STATES = frozenset({None, Browsing.menu.state})
+
+
+def only_position_changed(before: FsmRecord, after: FsmRecord) -> bool:
+    """A move between menu screens, nothing else: the storage may defer writing it (a
+    lost one costs a user nothing). Starting or leaving a dialog, a draft, a deletion
+    are written at once."""
+    if before.state not in _MENU_STATES or after.state not in _MENU_STATES or not after.data:
+        return False
+    rest = {k: v for k, v in before.data.items() if k not in POSITION_KEYS}
+    return rest == {k: v for k, v in after.data.items() if k not in POSITION_KEYS}
 
 
 async def in_dialog(state: FSMContext) -> bool:

@@ -55,7 +55,7 @@ def build_services(
     settings: Settings,
     *,
     pseudonym_words: Sequence[str],
-    forget_dialog_keys: Callable[[Sequence[str]], None],
+    forget_dialogs: Callable[[Sequence[str], int | None], None],
 ) -> Services:
     tickets, outbox = TicketRepository(db), OutboxRepository(db)
     retired, desk = RetiredRepository(db), DeskRepository(db)
@@ -72,7 +72,7 @@ def build_services(
         db, PrivacyRepository(db), tickets, retired, outbox, fsm, inbox,
         moderator_chat_id=settings.moderator_chat_id,
         forget_cached=users.forget_cached,
-        forget_dialog_keys=forget_dialog_keys,
+        forget_dialogs=forget_dialogs,
         retention_days=settings.retention_days,
         dialog_ttl_days=settings.dialog_ttl_days,
     )  # fmt: skip

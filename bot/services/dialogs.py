@@ -27,3 +27,13 @@ class DialogStates:
     ) -> None:
         # Joins the handler's transaction if there is one (forget), else its own write.
         await self.repo.put(key, user_id, chat_id, state, data, int(self.clock()))
+
+    async def put_taken(
+        self, take: Callable[[], list[tuple[str, int, int, str | None, dict[str, Any]]]]
+    ) -> None:
+        """Many (key, user, chat, state, data) rows in one transaction; `take` hands them
+        over once the transaction holds the write lock."""
+        async with self.db.transaction():
+            rows = take()
+            if rows:
+                await self.repo.put_many(rows, int(self.clock()))

@@ -43,7 +43,7 @@ class PrivacyService:
         *,
         moderator_chat_id: int,
         forget_cached: Callable[[int], None],
-        forget_dialog_keys: Callable[[Sequence[str]], None],
+        forget_dialogs: Callable[[Sequence[str], int | None], None],
         retention_days: int,
         dialog_ttl_days: float,
         clock: Callable[[], float] = time.time,
@@ -58,7 +58,7 @@ class PrivacyService:
         self.chat_id = moderator_chat_id
         # The users' and the dialogs' caches live outside the repositories.
         self.forget_cached = forget_cached
-        self.forget_dialog_keys = forget_dialog_keys
+        self.forget_dialogs = forget_dialogs
         self.retention_days = retention_days
         self.dialog_ttl = dialog_ttl_days * DAY
         self.clock = clock
@@ -107,9 +107,10 @@ class PrivacyService:
             affected = await self._retire([ticket for ticket, _ in owned], threads, "forgotten")
             await self.privacy.delete_user(user_id)
             keys = await self.fsm.delete_user(user_id)
+            # Inside the transaction: a deferred menu position cannot be written after it.
+            self.forget_dialogs(keys, user_id)
             await self.inbox.forget_sender(user_id)
         self.forget_cached(user_id)
-        self.forget_dialog_keys(keys)
         self._notify()
         await self.checkpoint()
         return affected
@@ -136,7 +137,7 @@ class PrivacyService:
         """Abandoned drafts and dialog state older than the TTL are deleted."""
         async with self.db.transaction():
             keys = await self.fsm.delete_older_than(int(self.clock() - self.dialog_ttl))
-        self.forget_dialog_keys(keys)
+            self.forget_dialogs(keys, None)
         if keys:
             await self.checkpoint()
         return len(keys)
