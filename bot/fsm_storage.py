@@ -121,9 +121,7 @@ class SQLiteStorage(BaseStorage):
         self._deferred[built] = (key, record)
         if len(self._deferred) >= self._defer_limit and self._flushing is None:
             # A context of its own: not inside the caller's transaction or held batch.
-            self._flushing = asyncio.create_task(
-                self._flush_in_background(), context=Context()
-            )
+            self._flushing = asyncio.create_task(self._flush_in_background(), context=Context())
 
     async def _flush_in_background(self) -> None:
         try:
@@ -141,7 +139,11 @@ class SQLiteStorage(BaseStorage):
     async def flush(self) -> None:
         """Write the deferred menu positions in one transaction. They are taken inside it,
         so /forget (which deletes in a transaction too) cannot be overtaken by a write
-        of a position taken before it; if the write fails they wait for the next flush."""
+        of a position taken before it; if the write fails they wait for the next flush.
+        When it returns, what was deferred before the call is written."""
+        running = self._flushing
+        if running is not None and running is not asyncio.current_task():
+            await asyncio.gather(running, return_exceptions=True)
         if not self._deferred:
             return
         taken: dict[str, tuple[StorageKey, FsmRecord]] = {}
@@ -227,7 +229,5 @@ class SQLiteStorage(BaseStorage):
 
     async def close(self) -> None:
         """Writes what is deferred (a clean stop loses no menu position)."""
-        if self._flushing is not None:
-            await asyncio.gather(self._flushing, return_exceptions=True)
         await self.flush()
         self._cache.clear()

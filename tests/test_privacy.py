@@ -70,6 +70,19 @@ async def test_my_data_shows_what_is_stored(live: App, telegram: FakeTelegram) -
     assert "Сохранённых текстов вопросов и ответов: 1" in text
 
 
+async def test_my_data_counts_a_menu_position_not_written_yet(
+    app: App, telegram: FakeTelegram
+) -> None:
+    await feed(app, private_message(USER, "/start"))
+    assert app.storage.deferred == 1  # the home screen waits for the next flush
+    telegram.clear()
+    await feed(app, private_message(USER, "/mydata"))
+    (answer,) = telegram.calls_of("sendMessage")
+    assert (
+        "Сохранённое состояние чата (открытый экран, черновик вопроса): да" in answer.params["text"]
+    )
+
+
 async def test_forget_deletes_everything_in_one_go_and_redacts_the_cards(
     live: App, telegram: FakeTelegram
 ) -> None:

@@ -33,9 +33,13 @@ async def privacy_command(message: Message, l10n: L10n, settings: Settings) -> N
     )
 
 
-async def my_data_command(message: Message, l10n: L10n, privacy: PrivacyService) -> None:
+async def my_data_command(
+    message: Message, state: FSMContext, l10n: L10n, privacy: PrivacyService
+) -> None:
     assert message.from_user is not None
     stored = await privacy.stored(message.from_user.id)
+    # The storage's view, not only the row: a menu position may wait to be written.
+    dialog = bool(await state.get_state() or await state.get_data())
     if stored is None:
         await message.answer(l10n.text("mydata-nothing"))
         return
@@ -55,7 +59,7 @@ async def my_data_command(message: Message, l10n: L10n, privacy: PrivacyService)
             tickets=tickets or "—",
             messages=stored.messages,
             deliveries=stored.deliveries,
-            dialog=l10n.text("mydata-yes" if stored.dialog_state else "mydata-no"),
+            dialog=l10n.text("mydata-yes" if stored.dialog_state or dialog else "mydata-no"),
         )
     )
 
