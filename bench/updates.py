@@ -342,19 +342,18 @@ async def measure(
         users = rng.sample(range(1, size + 1), k=min(visitors, size))
         answered = [u for u in users if u % 2][:100]
         plan = sessions(users, answered)
-        profiler = cProfile.Profile() if profile else None
-        latencies: dict[str, list[float]]
-        trips: dict[str, list[int]]
-        if profiler:
+        if profile:  # a run of its own: only its profile is reported
             await run_mix(app, plan[:20])
+            profiler = cProfile.Profile()
             profiler.enable()
-            fed, seconds = await run_mix(app, plan[20:], defaultdict(list))
+            await run_mix(app, plan[20:])
             profiler.disable()
-            count, bare_seconds, ratios, latencies, trips = len(fed), seconds, [1.0], {}, {}
-        else:
-            count, seconds, bare_seconds, ratios, latencies, trips = await full_beside_bare(
-                app, plan, SLICES
-            )
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(10)
+            return {"profile": out.getvalue()}
+        count, seconds, bare_seconds, ratios, latencies, trips = await full_beside_bare(
+            app, plan, SLICES
+        )
         plans = {
             name: (await app.db.fetch_all(f"EXPLAIN QUERY PLAN {sql}"))
             for name, sql in HOT_QUERIES.items()
@@ -368,10 +367,6 @@ async def measure(
                     for kind, v in latencies.items()},
         "plans": {name: [str(row[3]) for row in rows] for name, rows in plans.items()},
     }  # fmt: skip
-    if profiler:
-        out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(10)
-        result["profile"] = out.getvalue()
     return result
 
 
@@ -414,7 +409,7 @@ def report(results: list[dict[str, Any]], profiled: dict[str, Any]) -> None:
     print(f"  {'all':24s} {'':7s}  {'':7s}  {base['updates']:5d}   {trips / base['updates']:6.2f}")
     if "profile" in profiled:
         print(
-            f"\n== CPU profile of the full bot (a separate run under cProfile, {profiled['size']:,} users; top 10 by own time)"
+            f"\n== CPU profile of the full bot (a separate run under cProfile, {base['size']:,} users; top 10 by own time)"
         )
         print("\n".join(line for line in profiled["profile"].splitlines() if line.strip())[:4000])
     print(
